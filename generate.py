@@ -1,5 +1,7 @@
 """The platform's entry point: ``python generate.py --batch_size 64`` loads checkpoints/G.pth and writes
 10,000 28x28 grayscale PNGs (0.png ... 9999.png) to samples/, as the assignment's template does.
+When checkpoints/sampler.pt sits beside G.pth (``ganlab export --run RUN --sampler NAME ...``), the
+samples are drawn through that fitted latent sampler (and the latent prior it carries).
 
 It is a thin wrapper over ganlab (``ganlab generate --checkpoint checkpoints/G.pth --out samples``);
 unlike ``ganlab generate`` it replaces an existing samples/ folder, as the platform expects.
@@ -11,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ganlab.errors import GanlabError  # noqa: E402
+from ganlab.latent.bundle import FILENAME, sample_bundle  # noqa: E402
 from ganlab.sampling import load_generator, sample_images, write_samples  # noqa: E402
 
 
@@ -21,15 +24,23 @@ def main() -> int:
     parser.add_argument("--checkpoint", default="checkpoints/G.pth")
     parser.add_argument("--out", default="samples")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-sampler", action="store_true", help="ignore a sampler.pt beside the checkpoint")
     args = parser.parse_args()
+    bundle = Path(args.checkpoint).parent / FILENAME
+    note = ""
     try:
         G = load_generator(None, args.checkpoint)
-        images = sample_images(G, args.n_samples, seed=args.seed, batch_size=args.batch_size)
+        if bundle.is_file() and not args.no_sampler:
+            images, cost = sample_bundle(G, bundle, args.n_samples, seed=args.seed, batch_size=args.batch_size)
+            note = (f" through {bundle} (sampler {cost['sampler']}, acceptance {cost['acceptance_rate']:.3f}, "
+                    f"{cost['seconds']}s)")
+        else:
+            images = sample_images(G, args.n_samples, seed=args.seed, batch_size=args.batch_size)
         out = write_samples(images, args.out, "png", overwrite=True)
     except GanlabError as exc:
         print(f"generate.py: error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {len(images)} samples to {out}/")
+    print(f"wrote {len(images)} samples to {out}/{note}")
     return 0
 
 

@@ -73,6 +73,14 @@ def _draw(args, n: int, batch_size: int = 1000):
     from .sampling import load_generator, load_prior, sample_images
 
     checkpoint = args.checkpoint or "last"
+    if not args.run and not args.sampler and not getattr(args, "no_sampler", False):
+        from pathlib import Path
+
+        from .latent.bundle import FILENAME, sample_bundle
+
+        bundle = Path(checkpoint).parent / FILENAME
+        if bundle.is_file():  # a shipped generator with its sampler (ganlab export --sampler)
+            return sample_bundle(load_generator(None, checkpoint), bundle, n, args.seed, batch_size)
     if args.sampler:
         if not args.run:
             raise GanlabError("--sampler needs --run (samplers use the run's discriminator)")
@@ -84,11 +92,24 @@ def _draw(args, n: int, batch_size: int = 1000):
 
 
 def cmd_export(args) -> None:
+    from pathlib import Path
+
+    from .latent.bundle import FILENAME, export_bundle
     from .models import export_generator
     from .sampling import load_generator
 
     G = load_generator(args.run, args.checkpoint)
-    print(f"wrote {export_generator(G, args.out)} (platform format: G.state_dict() with 'module.' keys)")
+    out = Path(args.out)
+    bundle = out.parent / FILENAME
+    if args.sampler:  # fit first: a failing sampler leaves the old pair untouched
+        _prepare_data(args)
+        path = export_bundle(args.run, args.checkpoint, args.sampler, out.parent, args.cache_dir)
+    print(f"wrote {export_generator(G, out)} (platform format: G.state_dict() with 'module.' keys)")
+    if args.sampler:
+        print(f"wrote {path} (sampler {'+'.join(n for n, _ in args.sampler)}; generate.py applies it)")
+    elif bundle.exists():
+        bundle.unlink()
+        print(f"removed {bundle}: it belonged to the previous generator")
 
 
 def cmd_evaluate(args) -> None:
@@ -100,7 +121,9 @@ def cmd_evaluate(args) -> None:
     if args.run:
         if args.path:
             raise GanlabError("give either PATH or --run, not both")
+        t0 = time.perf_counter()
         images, cost = _draw(args, args.n)
+        sampling_seconds = time.perf_counter() - t0
         source = f"{args.run} ({args.checkpoint or 'last'}, {args.n} samples, seed {args.seed})"
     elif args.path in ("mnist:train", "mnist:test"):
         from .metrics.imagesets import reference
@@ -119,9 +142,20 @@ def cmd_evaluate(args) -> None:
         print(f"sampler {cost['sampler']}: {cost['g_evals_per_sample']:.2f} G / {cost['d_evals_per_sample']:.2f} D "
               f"evaluations per sample, acceptance {cost['acceptance_rate']:.3f}, {cost['seconds']}s")
     print(summary_line(result))
+    if args.run:  # every evaluation of a run is kept in it, for 'ganlab compare'
+        from .report.collect import save_run_evaluation
+
+        result.update({"checkpoint": args.checkpoint or "last", "seed": args.seed,
+                       "sampler_spec": _chain_spec(args.sampler), "samples_per_s": round(args.n / sampling_seconds, 1)})
+        print(f"wrote {save_run_evaluation(args.run, result, images)}")
     if args.json:
         write_json(args.json, result)
         print(f"wrote {args.json}")
+
+
+def _chain_spec(chain) -> str:
+    """[("drs", ["percentile=90"])] -> 'drs(percentile=90)'; no chain -> 'prior'."""
+    return "+".join(f"{name}({','.join(opts)})" if opts else name for name, opts in chain or []) or "prior"
 
 
 def cmd_fit_lrs(args) -> None:
@@ -146,11 +180,14 @@ class _SamplerAction(argparse.Action):
         namespace.sampler = chain
 
 
-def _add_sampler(p: argparse.ArgumentParser) -> None:
+def _add_sampler(p: argparse.ArgumentParser, shipped: bool = False) -> None:
     p.add_argument("--sampler", action=_SamplerAction, metavar="NAME",
                    help="a latent sampler (truncation, drs, lrs, ddls, dgflow, dot); repeat to chain")
     p.add_argument("--sampler-opt", action=_SamplerAction, metavar="KEY=VALUE", dest="sampler",
                    help="an option of the preceding --sampler (repeatable)")
+    if shipped:
+        p.add_argument("--no-sampler", action="store_true",
+                       help="with --checkpoint DIR/G.pth: ignore DIR/sampler.pt (plain prior samples)")
 
 
 def cmd_sweep_sampler(args) -> None:
@@ -163,6 +200,14 @@ def cmd_sweep_sampler(args) -> None:
     res = sweep(args.run, args.sampler, args.param, values, args.opt or [], out, n=args.n, seed=args.seed,
                 checkpoint=args.checkpoint, full=not args.mnist_only, precision=args.precision, cache=args.cache_dir)
     print(f"sweep written to {res['dir']} (sweep.json, sweep.png)")
+
+
+def cmd_compare(args) -> None:
+    from .report import compare
+
+    index = compare(args.inputs, args.out, title=args.title)
+    print((index.parent / "leaderboard.md").read_text(), end="")
+    print(f"wrote {index} (and leaderboard.md, leaderboard.json, plots/)")
 
 
 def cmd_train_classifier(args) -> None:
@@ -216,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--overwrite", action="store_true")
     g.add_argument("--grid", metavar="PNG", help="also write a 10x10 grid of the first 100 samples here")
-    _add_sampler(g)
+    _add_sampler(g, shipped=True)
     g.set_defaults(func=cmd_generate)
 
     v = sub.add_parser("evaluate", help="FID, precision/recall, density/coverage, KID and MNIST metrics")
@@ -234,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", help="write the results as JSON here")
     v.add_argument("--quiet", action="store_true")
     v.add_argument("--cache-dir", help="ganlab cache (default $GANLAB_CACHE or ~/.cache/ganlab)")
-    _add_sampler(v)
+    _add_sampler(v, shipped=True)
     v.set_defaults(func=cmd_evaluate)
 
     lt = sub.add_parser("latent", help="latent samplers that need fitting")
@@ -281,10 +326,20 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--quiet", action="store_true")
     y.set_defaults(func=cmd_toy)
 
+    cp = sub.add_parser("compare", help="an HTML report and leaderboard of runs and evaluations")
+    cp.add_argument("inputs", nargs="+", metavar="RUN_OR_JSON",
+                    help="run directories (their RUN/evals/ are kept by 'ganlab evaluate --run') or evaluation .json")
+    cp.add_argument("--out", required=True, help="report directory (index.html, leaderboard.md/.json, plots/)")
+    cp.add_argument("--title", default="ganlab comparison")
+    cp.set_defaults(func=cmd_compare)
+
     e = sub.add_parser("export", help="export a run's generator as a platform checkpoint (G.pth)")
     e.add_argument("--run", required=True)
     e.add_argument("--checkpoint", default="last")
-    e.add_argument("--out", default="checkpoints/G.pth")
+    e.add_argument("--out", default="checkpoints/G.pth",
+                   help="the G.pth to write; with --sampler, sampler.pt is written beside it")
+    _add_sampler(e)
+    _add_cache(e)
     e.set_defaults(func=cmd_export)
     return p
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from ganlab.cli import main
 from ganlab.errors import GanlabError
-from ganlab.models import Generator
+from ganlab.models import Generator, export_generator
 from ganlab.sampling import load_generator, sample_images, write_samples
 from ganlab.training import config as c, train
 
@@ -99,3 +99,38 @@ def test_generate_grid(tiny_run, tmp_path):
     assert main(["generate", "--run", str(tiny_run), "--n", "12", "--out", str(tmp_path / "s"),
                  "--grid", str(tmp_path / "g.png")]) == 0
     assert Image.open(tmp_path / "g.png").mode == "L"
+
+
+def test_shipped_sampler_reproduces_the_run_sampler(tmp_path, cache_dir):
+    """export --sampler writes G.pth + sampler.pt; generate.py draws through it with no data and no run
+    directory, giving the same images as the sampler on the run (mixture prior and fitted DRS state carried)."""
+    cfg = c.load(None, ["data.subset=128", "train.epochs=1", "train.threads=1", "latent.prior=mixture"])
+    run = train(cfg, tmp_path / "mix", progress=False)
+    ship = tmp_path / "checkpoints"
+    assert main(["export", "--run", str(run), "--out", str(ship / "G.pth"), "--sampler", "drs",
+                 "--sampler-opt", "burn_in=400", "--sampler-opt", "percentile=70"]) == 0
+    assert (ship / "sampler.pt").is_file()
+    proc = subprocess.run([sys.executable, str(ROOT / "generate.py"), "--batch_size", "64", "--n_samples", "50"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "sampler drs" in proc.stdout
+    assert main(["generate", "--run", str(run), "--n", "50", "--batch-size", "64", "--out", str(tmp_path / "ref"),
+                 "--sampler", "drs", "--sampler-opt", "burn_in=400", "--sampler-opt", "percentile=70"]) == 0
+    for i in (0, 17, 49):
+        assert np.array_equal(np.array(Image.open(tmp_path / "samples" / f"{i}.png")),
+                              np.array(Image.open(tmp_path / "ref" / f"{i}.png")))
+    # --no-sampler: the plain prior of G.pth
+    proc = subprocess.run([sys.executable, str(ROOT / "generate.py"), "--n_samples", "5", "--no-sampler"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0 and "through" not in proc.stdout
+
+
+def test_shipped_sampler_refuses_another_generator(tiny_run, tmp_path, capsys):
+    ship = tmp_path / "checkpoints"
+    assert main(["export", "--run", str(tiny_run), "--out", str(ship / "G.pth"), "--sampler", "truncation"]) == 0
+    export_generator(Generator(), ship / "G.pth")  # replaced behind the sampler's back
+    assert main(["generate", "--checkpoint", str(ship / "G.pth"), "--n", "5", "--out", str(tmp_path / "s")]) == 2
+    assert "fitted for another generator" in capsys.readouterr().err
+    # exporting without --sampler removes the stale sampler.pt
+    assert main(["export", "--run", str(tiny_run), "--out", str(ship / "G.pth")]) == 0
+    assert not (ship / "sampler.pt").exists()

@@ -104,7 +104,7 @@ def test_fitted_lrs_has_unit_mean_and_acceptance_one_over_m(toy):
     ctx = ctx_of(toy)
     state = fit_lrs(ctx, toy[3], iters=1500, batch_size=256, m=3.0, lr=1e-3, progress=False)
     s = LRS(mode="rs")
-    s.load(state)
+    s.load_state(state)
     with torch.no_grad():
         w = s.w(torch.randn(20000, 2, generator=torch.Generator().manual_seed(9)))
     assert w.mean().item() == pytest.approx(1.0, abs=0.15)
@@ -114,7 +114,7 @@ def test_fitted_lrs_has_unit_mean_and_acceptance_one_over_m(toy):
     base = hq(toy, torch.randn(N, 2, generator=torch.Generator().manual_seed(5)))
     assert hq(toy, z) > base
     ga = LRS(mode="ga", steps=10, lr=0.05)
-    ga.load(state)
+    ga.load_state(state)
     assert hq(toy, Pipeline([ga]).sample(N, ctx_of(toy), torch.Generator().manual_seed(5))) > base
 
 

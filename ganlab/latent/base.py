@@ -96,6 +96,20 @@ class Sampler:
     def fit(self, ctx: Context) -> None:
         """Prepare (calibrate, train) before sampling; default: nothing."""
 
+    #: attributes that ``fit`` sets and sampling needs: saved by ``state`` so a shipped sampler needs no data
+    FITTED: tuple[str, ...] = ()
+
+    def state(self) -> dict:
+        """The fitted values (plain numbers and tensors), for a shipped sampler (ganlab/latent/bundle.py)."""
+        return {k: getattr(self, k) for k in self.FITTED}
+
+    def load_state(self, state: dict) -> None:
+        missing = [k for k in self.FITTED if k not in state]
+        if missing:
+            raise GanlabError(f"saved state of sampler '{self.name}' lacks {', '.join(missing)}")
+        for k in self.FITTED:
+            setattr(self, k, state[k])
+
     def sample(self, n: int, ctx: Context, upstream: Callable[[int], torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
 

@@ -12,13 +12,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .base import Sampler, register
+from .base import Sampler, batched, register
 
 
 @register("drs")
 class DRS(Sampler):
     OPTIONS = {"percentile": (float, 80.0), "eps": (float, 1e-6), "burn_in": (int, 10000), "calibrate": (bool, True),
                "seed": (int, 0)}
+    FITTED = ("a", "b", "max_logit", "gamma")
 
     def check(self):
         self._require(0 <= self.percentile <= 100, f"'drs.percentile' = {self.percentile} must be in [0, 100]")
@@ -27,9 +28,8 @@ class DRS(Sampler):
     def fit(self, ctx):
         g = torch.Generator().manual_seed(self.seed)
         self.a, self.b = 1.0, 0.0
-        with torch.no_grad():
-            fake_scores = torch.cat([ctx.logit(ctx.prior.sample(min(ctx.batch_size, self.burn_in - i), g))
-                                     for i in range(0, self.burn_in, ctx.batch_size)])
+        with torch.no_grad():  # one draw of the whole burn-in: the fit does not depend on the batch size
+            fake_scores = batched(ctx.logit, ctx.prior.sample(self.burn_in, g), ctx.batch_size)
         if self.calibrate:
             if ctx.real is None:
                 from ..errors import GanlabError

@@ -99,6 +99,7 @@ class DOT(Sampler):
     the largest |d(G(z1)) - d(G(z2))| / ||z1 - z2||."""
 
     OPTIONS = {"steps": (int, 10), "lr": (float, 0.01), "k_pairs": (int, 1000), "seed": (int, 0)}
+    FITTED = ("k_eff",)
 
     def check(self):
         self._require(self.steps >= 0 and self.lr > 0 and self.k_pairs > 1, "'dot.steps' >= 0, lr > 0, k_pairs > 1")

@@ -85,9 +85,13 @@ class LRS(Sampler):
         if not path.is_file():
             raise GanlabError(f"sampler 'lrs' needs a fitted importance network at {path}; "
                               f"run 'ganlab latent fit-lrs --run RUN' first")
-        self.load(torch_load(path))
+        self.load_state(torch_load(path))
 
-    def load(self, state: dict) -> None:
+    def state(self) -> dict:
+        return self.saved
+
+    def load_state(self, state: dict) -> None:
+        self.saved = state
         self.w = WNet(state["z_dim"])
         self.w.load_state_dict(state["w"])
         self.w.eval()

@@ -39,27 +39,27 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
                    probabilistic=loss.probabilistic, real=real, batch_size=batch_size, state_dir=state_dir)
 
 
-def parse_chain(specs: list[tuple[str, list[str]]]) -> Pipeline:
-    """``[("drs", ["percentile=90"]), ("ddls", [])]`` -> a Pipeline."""
+def parse_options(name: str, opts: list[str]) -> dict:
+    """``["percentile=90"]`` -> ``{"percentile": 90}`` (values read as YAML scalars)."""
     import yaml
 
-    samplers = []
-    for name, opts in specs:
-        kwargs = {}
-        for item in opts:
-            if "=" not in item:
-                raise GanlabError(f"--sampler-opt '{item}' is not of the form key=value (for example percentile=90)")
-            k, v = item.split("=", 1)
-            kwargs[k.strip()] = yaml.safe_load(v)
-        samplers.append(build_sampler(name, **kwargs))
-    return Pipeline(samplers)
+    kwargs = {}
+    for item in opts:
+        if "=" not in item:
+            raise GanlabError(f"--sampler-opt '{item}' of sampler '{name}' is not of the form key=value "
+                              f"(for example percentile=90)")
+        k, v = item.split("=", 1)
+        kwargs[k.strip()] = yaml.safe_load(v)
+    return kwargs
 
 
-def sample_run(run, checkpoint: str, n: int, seed: int, pipeline: Pipeline, cache: str | None = None,
-               batch_size: int = 1000) -> tuple[np.ndarray, dict]:
-    """``n`` uint8 images from a run through ``pipeline``, and the pipeline's cost."""
-    ctx = run_context(run, checkpoint, cache, batch_size)
-    pipeline.fit(ctx)
+def parse_chain(specs: list[tuple[str, list[str]]]) -> Pipeline:
+    """``[("drs", ["percentile=90"]), ("ddls", [])]`` -> a Pipeline."""
+    return Pipeline([build_sampler(name, **parse_options(name, opts)) for name, opts in specs])
+
+
+def draw(pipeline: Pipeline, ctx: Context, n: int, seed: int, batch_size: int = 1000) -> tuple[np.ndarray, dict]:
+    """``n`` uint8 images through a fitted ``pipeline``, and its sampling cost."""
     ctx.cost.__init__()  # count sampling only; fitting is reported separately by the samplers that fit
     z = pipeline.sample(n, ctx, torch.Generator().manual_seed(seed))
     with torch.no_grad():
@@ -67,6 +67,14 @@ def sample_run(run, checkpoint: str, n: int, seed: int, pipeline: Pipeline, cach
     cost = ctx.cost.summary()
     cost["sampler"] = pipeline.name
     return images, cost
+
+
+def sample_run(run, checkpoint: str, n: int, seed: int, pipeline: Pipeline, cache: str | None = None,
+               batch_size: int = 1000) -> tuple[np.ndarray, dict]:
+    """``n`` uint8 images from a run through ``pipeline``, and the pipeline's cost."""
+    ctx = run_context(run, checkpoint, cache, batch_size)
+    pipeline.fit(ctx)
+    return draw(pipeline, ctx, n, seed, batch_size)
 
 
 def fit_lrs_for_run(run, checkpoint: str = "last", iters: int = 2000, m: float = 3.0, seed: int = 0,

@@ -79,7 +79,7 @@ def load_config(run: Run) -> Config:
     return config_mod.load(run.config)
 
 
-def _read_metrics(run: Run) -> list[dict]:
+def read_metrics(run: Run) -> list[dict]:
     rows = []
     if run.metrics.exists():
         for line in run.metrics.read_text().splitlines():
@@ -158,7 +158,7 @@ def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, unti
         gen.set_state(ck["gen_state"])
         torch.set_rng_state(ck["torch_rng"])
         start_epoch, step, elapsed, best = ck["epoch"], ck["step"], ck["elapsed"], ck.get("best", math.inf)
-    rows = [r for r in _read_metrics(run) if r.get("epoch", 0) <= start_epoch]
+    rows = [r for r in read_metrics(run) if r.get("epoch", 0) <= start_epoch]
     write_text(run.metrics, "".join(json.dumps(r) + "\n" for r in rows))  # drop epochs after the checkpoint
 
     last_epoch = cfg.train.epochs if until_epoch is None else min(until_epoch, cfg.train.epochs)
@@ -251,7 +251,7 @@ class PeriodicEval:
 
 
 def _finish(run: Run, cfg: Config, elapsed: float) -> None:
-    rows = _read_metrics(run)
+    rows = read_metrics(run)
     write_json(run.summary, {"epochs": cfg.train.epochs, "wall_seconds": round(elapsed, 1),
                              "final": rows[-1] if rows else None})
     from .plots import plot_metrics

@@ -1,0 +1,112 @@
+"""A shippable sampler: everything a fitted sampler chain needs at generation time, in one weights-only file.
+
+``ganlab export --run RUN --sampler drs ... --out checkpoints/`` writes ``G.pth`` (the platform format)
+and beside it ``sampler.pt``: the chain (names and options), each sampler's fitted values (DRS's
+calibration and threshold, LRS's importance network, DOT's k_eff), the run's discriminator and its
+configuration, and the latent prior. ``generate.py`` applies it when it sits next to ``G.pth``; no
+MNIST data and no run directory are needed to sample.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import GanlabError
+from ..io import torch_load, torch_save
+from .base import Context, Pipeline, build_sampler
+from .priors import MixturePrior, NormalPrior
+
+FORMAT = "ganlab-sampler-v1"
+FILENAME = "sampler.pt"
+
+
+def fingerprint(G: torch.nn.Module) -> str:
+    """sha256 of the generator's weights: a shipped sampler refuses a generator it was not fitted for."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for k, v in sorted(G.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _prior_state(prior: torch.nn.Module) -> dict:
+    if isinstance(prior, MixturePrior):
+        return {"kind": "mixture", "components": len(prior.means),
+                "state": {k: v.detach().cpu().clone() for k, v in prior.state_dict().items()}}
+    return {"kind": "normal"}
+
+
+def _build_prior(saved: dict) -> torch.nn.Module:
+    if saved["kind"] == "mixture":
+        prior = MixturePrior(saved["components"])
+        prior.load_state_dict(saved["state"])
+        return prior
+    return NormalPrior()
+
+
+def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str, list[str]]],
+                  out_dir: str | os.PathLike, cache: str | None = None) -> Path:
+    """Fit the chain ``specs`` on a run and write ``out_dir/sampler.pt``; returns its path."""
+    from ..training.loop import Run, load_config
+    from .run import parse_chain, parse_options, run_context
+
+    pipeline = parse_chain(specs)
+    ctx = run_context(run, checkpoint, cache)
+    pipeline.fit(ctx)
+    cfg = load_config(Run(run))
+    bundle = {
+        "format": FORMAT,
+        "source": {"run": str(run), "checkpoint": checkpoint},
+        "G_sha256": fingerprint(ctx.G),
+        "chain": [[name, parse_options(name, opts)] for name, opts in specs],
+        "states": [s.state() for s in pipeline.samplers],
+        "D": {"name": cfg.model.discriminator, "spectral_norm": cfg.model.spectral_norm, "d_out": cfg.model.d_out,
+              "ac_head": cfg.model.ac_head, "state": {k: v.cpu() for k, v in ctx.D.state_dict().items()}},
+        "probabilistic": ctx.probabilistic,
+        "prior": _prior_state(ctx.prior),
+    }
+    path = Path(out_dir) / FILENAME
+    torch_save(bundle, path)
+    return path
+
+
+def load_bundle(path: str | os.PathLike, G: torch.nn.Module, batch_size: int = 1000) -> tuple[Pipeline, Context]:
+    """The fitted chain of a ``sampler.pt`` and a sampling context around ``G`` (no data needed)."""
+    from ..models import build_discriminator
+
+    path = Path(path)
+    try:
+        bundle = torch_load(path)
+    except Exception as exc:
+        raise GanlabError(f"{path} is not a loadable weights-only sampler file ({type(exc).__name__})") from None
+    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+        raise GanlabError(f"{path} is not a ganlab sampler file (expected format {FORMAT}; "
+                          f"write one with 'ganlab export --run RUN --sampler NAME ...')")
+    if bundle.get("G_sha256") != fingerprint(G):
+        raise GanlabError(f"{path} was fitted for another generator than the one given; re-export both with "
+                          f"'ganlab export --run RUN --sampler NAME ... --out DIR' (or pass --no-sampler)")
+    d = bundle["D"]
+    D = build_discriminator(d["name"], spectral_norm=d["spectral_norm"], d_out=d["d_out"], ac_head=d["ac_head"])
+    D.load_state_dict(d["state"])
+    D.eval().requires_grad_(False)
+    G = G.eval().requires_grad_(False)
+    samplers = [build_sampler(name, **opts) for name, opts in bundle["chain"]]
+    for s, state in zip(samplers, bundle["states"]):
+        s.load_state(state)
+    prior = _build_prior(bundle["prior"]).requires_grad_(False)
+    ctx = Context(G, D, prior, z_dim=100, probabilistic=bundle["probabilistic"], batch_size=batch_size)
+    return Pipeline(samplers), ctx
+
+
+def sample_bundle(G: torch.nn.Module, path: str | os.PathLike, n: int, seed: int = 0,
+                  batch_size: int = 1000) -> tuple[np.ndarray, dict]:
+    """``n`` uint8 images of ``G`` through the shipped chain at ``path``, and the chain's cost."""
+    from .run import draw
+
+    pipeline, ctx = load_bundle(path, G, batch_size)
+    return draw(pipeline, ctx, n, seed, batch_size)

@@ -1,0 +1,144 @@
+"""What a report shows, read from disk: runs (their config, metrics.jsonl, summary, grids, sweeps and the
+evaluations kept in RUN/evals/) and stand-alone evaluation JSONs (``ganlab evaluate PATH --json FILE``)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import GanlabError
+from ..io import write_json
+
+EVALS = "evals"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.=_+-]+", "_", text).strip("_")[:120] or "prior"
+
+
+def save_run_evaluation(run: str | os.PathLike, result: dict, images: np.ndarray) -> Path:
+    """Keep an evaluation in RUN/evals/CHECKPOINT--SAMPLER.json, with a grid of its first 100 images beside it."""
+    from ..images import save_grid
+
+    label = f"{_slug(result['checkpoint'])}--{_slug(result['sampler_spec'])}"
+    d = Path(run) / EVALS
+    save_grid(images[:100], d / f"{label}.png", nrow=10)
+    path = d / f"{label}.json"
+    write_json(path, {**result, "label": label, "grid": f"{label}.png"})
+    return path
+
+
+@dataclass
+class Evaluation:
+    label: str
+    sampler: str
+    checkpoint: str
+    metrics: dict
+    grid: Path | None = None
+
+    @property
+    def full(self) -> bool:
+        return "fid" in self.metrics
+
+
+@dataclass
+class Entry:
+    """One column of the comparison: a run directory, or an evaluation JSON of a sample set."""
+
+    name: str
+    path: Path
+    method: str
+    evaluations: list[Evaluation] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)  # metrics.jsonl
+    train_seconds: float | None = None
+    train_threads: int | None = None
+    epochs: int | None = None
+    grid: Path | None = None  # the run's last fixed-z grid
+    sweeps: list[tuple[str, Path]] = field(default_factory=list)
+
+    def best(self) -> Evaluation | None:
+        """The evaluation a one-row-per-run leaderboard shows: the lowest FID (else the lowest MNIST-FID)."""
+        full = [e for e in self.evaluations if e.full]
+        pool = full or self.evaluations
+        key = "fid" if full else "mnist_fid"
+        return min(pool, key=lambda e: e.metrics.get(key, float("inf"))) if pool else None
+
+
+def describe(cfg) -> str:
+    """A short human name of a training config: loss, D, and what differs from the platform template."""
+    parts = [cfg.train.loss, f"{cfg.model.discriminator} D"]
+    if cfg.model.spectral_norm:
+        parts.append("SN")
+    if cfg.model.ac_head:
+        parts.append("AC head")
+    for name in ("gp", "r1", "r2"):
+        value = getattr(cfg.regularizers, name)
+        if value:
+            parts.append(f"{name.upper()} {value:g}")
+    c = cfg.consistency
+    if c.bcr_real or c.bcr_fake:
+        parts.append("bCR")
+    if c.zcr_dis or c.zcr_gen:
+        parts.append("zCR")
+    t = cfg.train
+    if t.n_critic > 1:
+        parts.append(f"n_critic {t.n_critic}")
+    if t.clip_d:
+        parts.append(f"clip {t.clip_d:g}")
+    if t.unroll:
+        parts.append(f"unrolled {t.unroll}")
+    if t.feature_matching:
+        parts.append("feature matching")
+    if t.ema:
+        parts.append(f"EMA {t.ema:g}")
+    if cfg.optim.schedule != "none":
+        parts.append(f"lr {cfg.optim.schedule}")
+    if cfg.latent.prior != "normal":
+        parts.append(f"{cfg.latent.prior} prior" + (" (learnable)" if cfg.latent.learnable else ""))
+    return ", ".join(parts)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise GanlabError(f"{path} is not a readable JSON file ({type(exc).__name__})") from None
+
+
+def _evaluation(path: Path, data: dict) -> Evaluation:
+    if "mnist_fid" not in data:
+        raise GanlabError(f"{path} is not a ganlab evaluation (no metrics); write one with 'ganlab evaluate'")
+    grid = path.parent / data["grid"] if data.get("grid") else None
+    sampler = data.get("sampler_spec") or (data.get("sampler") or {}).get("sampler") or "prior"
+    return Evaluation(data.get("label", path.stem), sampler, data.get("checkpoint", "-"), data,
+                      grid if grid and grid.is_file() else None)
+
+
+def load_entry(path: str | os.PathLike) -> Entry:
+    """A run directory (with config.yaml) or an evaluation JSON."""
+    from ..training.loop import Run, read_metrics, load_config
+
+    path = Path(path)
+    if path.is_file() and path.suffix == ".json":
+        ev = _evaluation(path, _read_json(path))
+        return Entry(path.stem, path, ev.metrics.get("method", "samples: " + str(ev.metrics.get("source", path))),
+                     [ev])
+    if not (path / "config.yaml").is_file():
+        raise GanlabError(f"{path} is neither a run directory (with config.yaml) nor an evaluation .json")
+    run = Run(path)
+    cfg = load_config(run)
+    entry = Entry(path.name, path, describe(cfg), rows=read_metrics(run), epochs=cfg.train.epochs,
+                  train_threads=cfg.train.threads or None)
+    if run.summary.is_file():
+        entry.train_seconds = _read_json(run.summary).get("wall_seconds")
+    grids = sorted((path / "grids").glob("epoch_*.png"))
+    entry.grid = grids[-1] if grids else None
+    for f in sorted((path / EVALS).glob("*.json")):
+        entry.evaluations.append(_evaluation(f, _read_json(f)))
+    for f in sorted((path / "sweeps").glob("*/sweep.png")):
+        entry.sweeps.append((f.parent.name, f))
+    return entry

@@ -1,0 +1,155 @@
+"""``ganlab compare A B ... --out DIR``: a self-contained HTML report (index.html, every image embedded as a
+data URI, no script, no network), the leaderboard as Markdown and JSON, and the per-run plots as PNGs."""
+from __future__ import annotations
+
+import base64
+import html
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import GanlabError
+from ..io import atomic_path, write_json
+from .collect import Entry, Evaluation, load_entry
+
+#: (key, header, format) of the leaderboard's metric columns
+COLUMNS = [("fid", "FID", "{:.2f}"), ("precision", "P", "{:.3f}"), ("recall", "R", "{:.3f}"),
+           ("density", "D", "{:.3f}"), ("coverage", "C", "{:.3f}"), ("kid_mean", "KID ×10³", "kid"),
+           ("mnist_fid", "MNIST-FID", "{:.1f}"), ("classes_covered", "classes", "{}/10")]
+
+
+def _fmt(value, spec: str) -> str:
+    if value is None:
+        return "—"
+    if spec == "kid":
+        return f"{value * 1e3:.2f}"
+    return spec.format(value)
+
+
+def _minutes(seconds: float | None) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def leaderboard(entries: list[Entry], every: bool = False) -> list[dict]:
+    """One row per entry (its best evaluation), or with ``every`` one row per evaluation; sorted by FID."""
+    rows = []
+    for e in entries:
+        evs = e.evaluations if every else [e.best()]
+        for ev in evs:
+            m = ev.metrics if ev else {}
+            cost = m.get("sampler") or {}
+            rows.append({"run": e.name, "method": e.method, "sampler": ev.sampler if ev else "—",
+                         "checkpoint": ev.checkpoint if ev else "—", "n": m.get("n"),
+                         **{k: m.get(k) for k, _, _ in COLUMNS},
+                         "acceptance": cost.get("acceptance_rate"), "samples_per_s": m.get("samples_per_s"),
+                         "train_seconds": e.train_seconds, "train_threads": e.train_threads, "epochs": e.epochs})
+    return sorted(rows, key=lambda r: (r["fid"] is None, r["fid"] or 0, r["mnist_fid"] or 0))
+
+
+def _markdown(rows: list[dict]) -> str:
+    head = ["run", "method", "sampler", *[h for _, h, _ in COLUMNS], "training", "samples/s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["run"], r["method"], r["sampler"], *[_fmt(r[k], f) for k, _, f in COLUMNS],
+                 _minutes(r["train_seconds"]), _fmt(r["samples_per_s"], "{:.0f}")]
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _img(path: Path, alt: str, width: int | None = None) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    w = f' width="{width}"' if width else ""
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}"{w}>'
+
+
+def _table(rows: list[dict], cls: str) -> str:
+    head = ["run", "method", "sampler", *[h for _, h, _ in COLUMNS], "acceptance", "training", "samples/s"]
+    out = [f'<table class="{cls}"><thead><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+           + "</tr></thead><tbody>"]
+    for r in rows:
+        cells = [r["run"], r["method"], r["sampler"], *[_fmt(r[k], f) for k, _, f in COLUMNS],
+                 _fmt(r["acceptance"], "{:.3f}"), _minutes(r["train_seconds"]), _fmt(r["samples_per_s"], "{:.0f}")]
+        out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    return "\n".join(out) + "</tbody></table>"
+
+
+def _pr_points(evs: list[Evaluation]) -> list[dict]:
+    """Precision/recall of plain evaluations of epoch checkpoints (``--checkpoint epoch_N``)."""
+    pts = []
+    for ev in evs:
+        if ev.full and ev.sampler == "prior" and ev.checkpoint.startswith("epoch_"):
+            pts.append({"epoch": int(ev.checkpoint.split("_")[1]), "precision": ev.metrics["precision"],
+                        "recall": ev.metrics["recall"]})
+    return pts
+
+
+def _section(e: Entry, plots: Path) -> str:
+    from ..training.plots import plot_metrics
+
+    parts = [f'<section class="run" id="{html.escape(e.name)}"><h2>{html.escape(e.name)}</h2>',
+             f"<p>{html.escape(e.method)} · {html.escape(str(e.path))}"
+             + (f" · {e.epochs} epochs in {_minutes(e.train_seconds)}" if e.epochs else "") + "</p>"]
+    if e.rows:
+        png = plots / f"{e.name}-metrics.png"
+        plot_metrics(e.rows, png, _pr_points(e.evaluations))
+        if png.exists():
+            parts.append(f"<figure>{_img(png, e.name + ' training curves')}<figcaption>losses, D outputs, "
+                         f"periodic metric, precision/recall over epochs</figcaption></figure>")
+    figs = []
+    if e.grid:
+        figs.append(f"<figure>{_img(e.grid, e.name + ' grid', 280)}<figcaption>fixed-z grid, last epoch"
+                    f"</figcaption></figure>")
+    for ev in e.evaluations:
+        if ev.grid:
+            figs.append(f"<figure>{_img(ev.grid, ev.label, 280)}<figcaption>{html.escape(ev.checkpoint)} · "
+                        f"{html.escape(ev.sampler)}</figcaption></figure>")
+    for name, png in e.sweeps:
+        figs.append(f"<figure>{_img(png, name)}<figcaption>sweep {html.escape(name)}</figcaption></figure>")
+        grid = png.parent / "accepted_rejected.png"
+        if grid.exists():
+            figs.append(f"<figure>{_img(grid, name + ' accepted/rejected', 280)}<figcaption>accepted (left) vs "
+                        f"rejected (right)</figcaption></figure>")
+    if figs:
+        parts.append('<div class="figs">' + "".join(figs) + "</div>")
+    return "\n".join(parts) + "</section>"
+
+
+STYLE = """body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:nth-child(-n+3),th:nth-child(-n+3){text-align:left}
+th{background:#f3f3f3}.figs{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:12px;color:#555}
+img{image-rendering:pixelated;max-width:100%}section.run{border-top:2px solid #ddd;margin-top:2em}"""
+
+
+def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str = "ganlab comparison") -> Path:
+    """Write OUT/index.html, OUT/leaderboard.md, OUT/leaderboard.json (and OUT/plots/); returns index.html."""
+    if not paths:
+        raise GanlabError("ganlab compare needs at least one run directory or evaluation .json")
+    entries = [load_entry(p) for p in paths]
+    names = [e.name for e in entries]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise GanlabError(f"two inputs share the name {dup[0]!r}; give runs distinct directory names")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    plots = out / "plots"
+    best, every = leaderboard(entries), leaderboard(entries, every=True)
+    with tempfile.TemporaryDirectory(dir=out) as tmp:  # plots are made beside, then moved in one go
+        sections = "\n".join(_section(e, Path(tmp)) for e in entries)
+        if plots.exists():
+            shutil.rmtree(plots)
+        shutil.copytree(tmp, plots)
+    page = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+            "<p>Protocol: 10,000 samples vs the 10,000 MNIST test images unless n says otherwise; TF-Inception "
+            "pool features (FID, KID), k = 3 precision/recall, k = 5 density/coverage; MNIST-FID and classes from "
+            "ganlab's MNIST classifier. One row per input: its best evaluation (lowest FID).</p>"
+            f"<h2>Leaderboard</h2>{_table(best, 'leaderboard')}"
+            f"<h2>Every evaluation</h2>{_table(every, 'evaluations')}{sections}</body></html>")
+    index = out / "index.html"
+    with atomic_path(index) as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
+    with atomic_path(out / "leaderboard.md") as tmp:
+        Path(tmp).write_text(_markdown(best), encoding="utf-8")
+    write_json(out / "leaderboard.json", {"leaderboard": best, "evaluations": every})
+    return index

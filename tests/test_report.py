@@ -1,0 +1,116 @@
+import json
+import os
+import shutil
+
+import pytest
+
+from ganlab.cli import main
+from ganlab.report import compare, describe
+from ganlab.training import config as c, train
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, cache_dir):
+    """Two tiny runs, each evaluated through 'ganlab evaluate --run' (kept in RUN/evals/), and one stand-alone
+    evaluation JSON with the full protocol's numbers; compared into one report."""
+    root = tmp_path_factory.mktemp("report")
+    runs = []
+    for name, sets in (("plain", []), ("ema-mixture", ["train.ema=0.99", "latent.prior=mixture"])):
+        cfg = c.load(None, ["data.subset=128", "train.epochs=2", "train.threads=1", "eval.every=1", "eval.n=50"]
+                     + sets)
+        runs.append(train(cfg, root / name, progress=False))
+    assert main(["evaluate", "--run", str(runs[0]), "--n", "40", "--mnist-only", "--quiet"]) == 0
+    assert main(["evaluate", "--run", str(runs[1]), "--n", "40", "--mnist-only", "--quiet",
+                 "--sampler", "truncation", "--sampler-opt", "psi=0.8"]) == 0
+    full = {"n": 10000, "ref": "mnist-test", "fid": 12.5, "precision": 0.7, "recall": 0.5, "density": 0.8,
+            "coverage": 0.6, "kid_mean": 0.004, "kid_std": 0.0001, "mnist_fid": 20.0, "classes_covered": 10,
+            "source": "samples/"}
+    (root / "shipped.json").write_text(json.dumps(full))
+    out = root / "out"
+    assert main(["compare", str(runs[0]), str(runs[1]), str(root / "shipped.json"), "--out", str(out)]) == 0
+    return out, runs
+
+
+def test_run_evaluations_are_kept_in_the_run(report):
+    _, runs = report
+    (ev,) = (runs[1] / "evals").glob("*.json")
+    data = json.loads(ev.read_text())
+    assert ev.name == "last--truncation_psi=0.8_.json" or data["sampler_spec"] == "truncation(psi=0.8)"
+    assert data["sampler"]["sampler"] == "truncation" and data["samples_per_s"] > 0
+    assert (ev.parent / data["grid"]).is_file()
+
+
+def test_leaderboard_one_row_per_input_sorted_by_fid(report):
+    out, _ = report
+    board = json.loads((out / "leaderboard.json").read_text())
+    rows = board["leaderboard"]
+    assert [r["run"] for r in rows][0] == "shipped"  # the only one with an FID comes first
+    assert sorted(r["run"] for r in rows) == ["ema-mixture", "plain", "shipped"]
+    assert rows[0]["fid"] == 12.5 and rows[1]["fid"] is None
+    by = {r["run"]: r for r in rows}
+    assert by["ema-mixture"]["sampler"] == "truncation(psi=0.8)"
+    assert "EMA 0.99" in by["ema-mixture"]["method"] and "mixture prior" in by["ema-mixture"]["method"]
+    assert by["plain"]["train_seconds"] > 0
+    md = (out / "leaderboard.md").read_text().splitlines()
+    assert len(md) == 2 + 3 and "| shipped | samples: samples/ | prior | 12.50 | 0.700 | 0.500 |" in md[2]
+
+
+def test_report_is_self_contained(report):
+    out, _ = report
+    page = (out / "index.html").read_text()
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert page.count("data:image/png;base64,") >= 5  # 2 curves, 2 last-epoch grids, 2 evaluation grids
+    assert (out / "plots" / "plain-metrics.png").is_file()
+
+
+def test_describe_names_what_differs_from_the_template():
+    cfg = c.load("configs/wgan-gp-decay.yaml")
+    assert describe(cfg) == "wgan, mlp D, GP 10, n_critic 5, lr plateau"
+
+
+def test_compare_bad_inputs_are_one_line_errors(tmp_path, capsys):
+    assert main(["compare", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "neither a run directory" in capsys.readouterr().err
+    (tmp_path / "x.json").write_text("{}")
+    assert main(["compare", str(tmp_path / "x.json"), "--out", str(tmp_path / "o")]) == 2
+    assert "not a ganlab evaluation" in capsys.readouterr().err
+
+
+def _chromium():
+    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        browser = None
+    if not (browser and driver):
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser test: install chromium, chromium-driver (apt) and selenium (pip)")
+        pytest.skip("headless Chromium, chromedriver or selenium not installed (.ci/run installs them)")
+    return browser, driver
+
+
+def test_report_renders_in_headless_chromium(report, tmp_path):
+    browser, driver_path = _chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = browser
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={tmp_path / 'profile'}"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    try:
+        out, _ = report
+        driver.get((out / "index.html").as_uri())
+        assert driver.title == "ganlab comparison"
+        assert driver.execute_script("return document.querySelectorAll('table.leaderboard tbody tr').length") == 3
+        images = driver.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+        assert len(images) >= 5
+        assert all(done and w > 0 and h > 0 for done, w, h in images), images
+        cell = driver.execute_script("return document.querySelector('table.leaderboard tbody tr td').textContent")
+        assert cell == "shipped"
+    finally:
+        driver.quit()
