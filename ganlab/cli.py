@@ -86,8 +86,9 @@ def _draw(args, n: int, batch_size: int = 1000):
             raise GanlabError("--sampler needs --run (samplers use the run's discriminator)")
         from .latent.run import parse_chain, sample_run
 
-        return sample_run(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), batch_size=batch_size)
-    G = load_generator(args.run, checkpoint)
+        return sample_run(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), batch_size=batch_size,
+                          weights=args.weights)
+    G = load_generator(args.run, checkpoint, args.weights)
     return sample_images(G, n, seed=args.seed, batch_size=batch_size, prior=load_prior(args.run, checkpoint)), None
 
 
@@ -98,12 +99,12 @@ def cmd_export(args) -> None:
     from .models import export_generator
     from .sampling import load_generator
 
-    G = load_generator(args.run, args.checkpoint)
+    G = load_generator(args.run, args.checkpoint, args.weights)
     out = Path(args.out)
     bundle = out.parent / FILENAME
     if args.sampler:  # fit first: a failing sampler leaves the old pair untouched
         _prepare_data(args)
-        path = export_bundle(args.run, args.checkpoint, args.sampler, out.parent, args.cache_dir)
+        path = export_bundle(args.run, args.checkpoint, args.sampler, out.parent, args.cache_dir, args.weights)
     print(f"wrote {export_generator(G, out)} (platform format: G.state_dict() with 'module.' keys)")
     if args.sampler:
         print(f"wrote {path} (sampler {'+'.join(n for n, _ in args.sampler)}; generate.py applies it)")
@@ -145,12 +146,18 @@ def cmd_evaluate(args) -> None:
     if args.run:  # every evaluation of a run is kept in it, for 'ganlab compare'
         from .report.collect import save_run_evaluation
 
-        result.update({"checkpoint": args.checkpoint or "last", "seed": args.seed,
+        result.update({"checkpoint": args.checkpoint or "last", "weights": args.weights, "seed": args.seed,
                        "sampler_spec": _chain_spec(args.sampler), "samples_per_s": round(args.n / sampling_seconds, 1)})
         print(f"wrote {save_run_evaluation(args.run, result, images)}")
     if args.json:
-        write_json(args.json, result)
-        print(f"wrote {args.json}")
+        from pathlib import Path
+
+        from .images import save_grid
+
+        grid = Path(args.json).with_suffix(".png")  # the report shows it beside the numbers
+        save_grid(images[:100], grid, nrow=10)
+        write_json(args.json, {**result, "grid": grid.name})
+        print(f"wrote {args.json} (and {grid.name})")
 
 
 def _chain_spec(chain) -> str:
@@ -185,6 +192,8 @@ def _add_sampler(p: argparse.ArgumentParser, shipped: bool = False) -> None:
                    help="a latent sampler (truncation, drs, lrs, ddls, dgflow, dot); repeat to chain")
     p.add_argument("--sampler-opt", action=_SamplerAction, metavar="KEY=VALUE", dest="sampler",
                    help="an option of the preceding --sampler (repeatable)")
+    p.add_argument("--weights", choices=("ema", "raw"), default="ema",
+                   help="of a run checkpoint with an EMA generator: the EMA weights (default) or the raw trained ones")
     if shipped:
         p.add_argument("--no-sampler", action="store_true",
                        help="with --checkpoint DIR/G.pth: ignore DIR/sampler.pt (plain prior samples)")

@@ -18,11 +18,12 @@ from .models import Z_DIM, Generator, import_generator
 from .training.loop import Run
 
 
-def load_generator(run: str | os.PathLike | None = None, checkpoint: str = "last") -> Generator:
-    """The generator of a run's checkpoint (``last``, ``best``, ``epoch_N`` or a path), or of a platform G.pth."""
+def load_generator(run: str | os.PathLike | None = None, checkpoint: str = "last", weights: str = "ema") -> Generator:
+    """The generator of a run's checkpoint (``last``, ``best``, ``epoch_N`` or a path), or of a platform G.pth;
+    ``weights``: ``ema`` (G's moving average when the run kept one) or ``raw``."""
     if run is None:
-        return import_generator(checkpoint)
-    return import_generator(Run(run).checkpoint(checkpoint))
+        return import_generator(checkpoint, weights)
+    return import_generator(Run(run).checkpoint(checkpoint), weights)
 
 
 def load_prior(run: str | os.PathLike | None, checkpoint: str = "last") -> torch.nn.Module:

@@ -134,3 +134,14 @@ def test_shipped_sampler_refuses_another_generator(tiny_run, tmp_path, capsys):
     # exporting without --sampler removes the stale sampler.pt
     assert main(["export", "--run", str(tiny_run), "--out", str(ship / "G.pth")]) == 0
     assert not (ship / "sampler.pt").exists()
+
+
+def test_weights_raw_or_ema(tmp_path):
+    run = train(c.load(None, ["data.subset=128", "train.epochs=1", "train.threads=1", "train.ema=0.9"]),
+                tmp_path / "ema", progress=False)
+    ck = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    ema, raw = load_generator(run), load_generator(run, weights="raw")
+    assert torch.equal(ema.fc1.weight, ck["G_ema"]["fc1.weight"]) and torch.equal(raw.fc1.weight, ck["G"]["fc1.weight"])
+    assert not torch.equal(ema.fc1.weight, raw.fc1.weight)
+    assert main(["generate", "--run", str(run), "--n", "4", "--weights", "raw", "--format", "npz",
+                 "--out", str(tmp_path / "raw.npz")]) == 0

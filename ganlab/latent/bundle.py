@@ -50,18 +50,18 @@ def _build_prior(saved: dict) -> torch.nn.Module:
 
 
 def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str, list[str]]],
-                  out_dir: str | os.PathLike, cache: str | None = None) -> Path:
+                  out_dir: str | os.PathLike, cache: str | None = None, weights: str = "ema") -> Path:
     """Fit the chain ``specs`` on a run and write ``out_dir/sampler.pt``; returns its path."""
     from ..training.loop import Run, load_config
     from .run import parse_chain, parse_options, run_context
 
     pipeline = parse_chain(specs)
-    ctx = run_context(run, checkpoint, cache)
+    ctx = run_context(run, checkpoint, cache, weights=weights)
     pipeline.fit(ctx)
     cfg = load_config(Run(run))
     bundle = {
         "format": FORMAT,
-        "source": {"run": str(run), "checkpoint": checkpoint},
+        "source": {"run": str(run), "checkpoint": checkpoint, "weights": weights},
         "G_sha256": fingerprint(ctx.G),
         "chain": [[name, parse_options(name, opts)] for name, opts in specs],
         "states": [s.state() for s in pipeline.samplers],

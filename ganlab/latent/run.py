@@ -17,7 +17,7 @@ CALIBRATION = slice(50000, 60000)
 
 
 def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | None = None,
-                batch_size: int = 1000) -> Context:
+                batch_size: int = 1000, weights: str = "ema") -> Context:
     from ..data import mnist, to_tensor
     from ..losses import build_loss
     from ..models import build_discriminator
@@ -27,7 +27,7 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
     r = Run(run)
     cfg = load_config(r)
     ck = torch_load(r.checkpoint(checkpoint))
-    G = load_generator(run, checkpoint).eval().requires_grad_(False)
+    G = load_generator(run, checkpoint, weights).eval().requires_grad_(False)
     D = build_discriminator(cfg.model.discriminator, spectral_norm=cfg.model.spectral_norm, d_out=cfg.model.d_out,
                             ac_head=cfg.model.ac_head)
     D.load_state_dict(ck["D"])
@@ -70,9 +70,9 @@ def draw(pipeline: Pipeline, ctx: Context, n: int, seed: int, batch_size: int = 
 
 
 def sample_run(run, checkpoint: str, n: int, seed: int, pipeline: Pipeline, cache: str | None = None,
-               batch_size: int = 1000) -> tuple[np.ndarray, dict]:
+               batch_size: int = 1000, weights: str = "ema") -> tuple[np.ndarray, dict]:
     """``n`` uint8 images from a run through ``pipeline``, and the pipeline's cost."""
-    ctx = run_context(run, checkpoint, cache, batch_size)
+    ctx = run_context(run, checkpoint, cache, batch_size, weights)
     pipeline.fit(ctx)
     return draw(pipeline, ctx, n, seed, batch_size)
 

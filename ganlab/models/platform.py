@@ -23,7 +23,9 @@ def strip_prefix(state: dict) -> dict:
     return {(k[len(PREFIX):] if k.startswith(PREFIX) else k): v for k, v in state.items()}
 
 
-def import_generator(path: str | os.PathLike) -> Generator:
+def import_generator(path: str | os.PathLike, weights: str = "ema") -> Generator:
+    """A platform G.pth or a ganlab checkpoint; of a checkpoint, its EMA generator when the run kept one
+    (``weights="ema"``) or the trained weights themselves (``weights="raw"``)."""
     path = Path(path)
     if not path.is_file():
         raise GanlabError(f"generator checkpoint {path} does not exist; expected a platform G.pth (a state_dict)")
@@ -32,8 +34,7 @@ def import_generator(path: str | os.PathLike) -> Generator:
     except Exception as exc:  # pickle/zip errors of every kind: the file is not a checkpoint
         raise GanlabError(f"{path} is not a loadable weights-only torch checkpoint ({type(exc).__name__})") from None
     if isinstance(state, dict) and "G" in state and isinstance(state["G"], dict):
-        # a ganlab training checkpoint: its EMA generator when the run kept one
-        state = state.get("G_ema") or state["G"]
+        state = (state.get("G_ema") if weights == "ema" else None) or state["G"]
     if not isinstance(state, dict):
         raise GanlabError(f"{path} holds a {type(state).__name__}, expected the generator's state_dict")
     G = Generator()

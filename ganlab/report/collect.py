@@ -24,7 +24,8 @@ def save_run_evaluation(run: str | os.PathLike, result: dict, images: np.ndarray
     """Keep an evaluation in RUN/evals/CHECKPOINT--SAMPLER.json, with a grid of its first 100 images beside it."""
     from ..images import save_grid
 
-    label = f"{_slug(result['checkpoint'])}--{_slug(result['sampler_spec'])}"
+    raw = "-raw" if result.get("weights") == "raw" else ""
+    label = f"{_slug(result['checkpoint'])}{raw}--{_slug(result['sampler_spec'])}"
     d = Path(run) / EVALS
     save_grid(images[:100], d / f"{label}.png", nrow=10)
     path = d / f"{label}.json"
@@ -114,7 +115,8 @@ def _evaluation(path: Path, data: dict) -> Evaluation:
         raise GanlabError(f"{path} is not a ganlab evaluation (no metrics); write one with 'ganlab evaluate'")
     grid = path.parent / data["grid"] if data.get("grid") else None
     sampler = data.get("sampler_spec") or (data.get("sampler") or {}).get("sampler") or "prior"
-    return Evaluation(data.get("label", path.stem), sampler, data.get("checkpoint", "-"), data,
+    checkpoint = data.get("checkpoint", "-") + (":raw" if data.get("weights") == "raw" else "")
+    return Evaluation(data.get("label", path.stem), sampler, checkpoint, data,
                       grid if grid and grid.is_file() else None)
 
 
