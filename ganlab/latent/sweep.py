@@ -43,11 +43,13 @@ def _plot(rows, sampler, param, path, full):
 
     xs = [r["value"] for r in rows]
     keys = ["fid", "precision", "recall"] if full else ["mnist_fid", "mean_confidence", "classes_covered"]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2))
-    for ax, k in zip(axes, keys):
-        ax.plot(xs, [r[k] for r in rows], "o-")
+    panels = [(k, [r[k] for r in rows]) for k in keys]
+    panels.append(("cost: G evaluations per sample", [r["cost"]["g_evals_per_sample"] for r in rows]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
+    for ax, (title, ys) in zip(axes, panels):
+        ax.plot(xs, ys, "o-")
         ax.set_xlabel(f"{sampler}.{param}")
-        ax.set_title(k)
+        ax.set_title(title)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
