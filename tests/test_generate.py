@@ -145,3 +145,18 @@ def test_weights_raw_or_ema(tmp_path):
     assert not torch.equal(ema.fc1.weight, raw.fc1.weight)
     assert main(["generate", "--run", str(run), "--n", "4", "--weights", "raw", "--format", "npz",
                  "--out", str(tmp_path / "raw.npz")]) == 0
+
+
+def test_the_shipped_model_and_sampler_generate(tmp_path):
+    """checkpoints/G.pth and checkpoints/sampler.pt as committed: a consistent pair that needs no data."""
+    ship = ROOT / "checkpoints"
+    assert (ship / "G.pth").is_file()
+    proc = subprocess.run([sys.executable, str(ROOT / "generate.py"), "--batch_size", "64", "--n_samples", "20",
+                           "--checkpoint", str(ship / "G.pth"), "--out", str(tmp_path / "s")],
+                          cwd=tmp_path, capture_output=True, text=True, env={"GANLAB_CACHE": str(tmp_path / "empty"),
+                                                                             "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    assert len(list((tmp_path / "s").glob("*.png"))) == 20
+    if (ship / "sampler.pt").is_file():
+        assert "through" in proc.stdout
+    assert not (tmp_path / "empty").exists()  # no MNIST, no Inception: nothing fetched
