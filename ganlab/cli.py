@@ -138,6 +138,8 @@ def cmd_evaluate(args) -> None:
     result = evaluate(images, ref=args.ref, precision=args.precision, inception=args.inception,
                       cache=args.cache_dir, full=not args.mnist_only, progress=not args.quiet)
     result["source"] = str(source)
+    if args.method:
+        result["method"] = args.method
     if cost:
         result["sampler"] = cost
         print(f"sampler {cost['sampler']}: {cost['g_evals_per_sample']:.2f} G / {cost['d_evals_per_sample']:.2f} D "
@@ -286,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--inception", help="the FID Inception weights file (default: fetched into the cache)")
     v.add_argument("--mnist-only", action="store_true", help="only the classifier metrics (seconds, no Inception)")
     v.add_argument("--json", help="write the results as JSON here")
+    v.add_argument("--method", help="what made the images, for reports (ganlab compare shows it)")
     v.add_argument("--quiet", action="store_true")
     v.add_argument("--cache-dir", help="ganlab cache (default $GANLAB_CACHE or ~/.cache/ganlab)")
     _add_sampler(v, shipped=True)

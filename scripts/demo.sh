@@ -11,7 +11,8 @@ bash scripts/setup.sh
 OUT=reports/demo
 mkdir -p "$OUT"
 python generate.py --batch_size 64
-ganlab evaluate samples --json "$OUT/shipped.json"
+ganlab evaluate samples --json "$OUT/shipped.json" \
+  --method "shipped: recipe-80 EMA generator + DOT 20 steps (checkpoints/G.pth + sampler.pt, generate.py)"
 ganlab compare "$OUT/shipped.json" docs/results/vanilla-100-eval-fp32.json --out "$OUT" \
   --title "ganlab demo: the shipped model (checkpoints/) vs the platform template"
 python - "$OUT/shipped.json" <<'PY'
