@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ganlab.errors import GanlabError  # noqa: E402
-from ganlab.latent.bundle import FILENAME, sample_bundle  # noqa: E402
+from ganlab.latent.bundle import beside, sample_bundle  # noqa: E402
 from ganlab.sampling import load_generator, sample_images, write_samples  # noqa: E402
 
 
@@ -26,11 +26,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-sampler", action="store_true", help="ignore a sampler.pt beside the checkpoint")
     args = parser.parse_args()
-    bundle = Path(args.checkpoint).parent / FILENAME
+    bundle = None if args.no_sampler else beside(args.checkpoint)
     note = ""
     try:
         G = load_generator(None, args.checkpoint)
-        if bundle.is_file() and not args.no_sampler:
+        if bundle:
             images, cost = sample_bundle(G, bundle, args.n_samples, seed=args.seed, batch_size=args.batch_size)
             note = (f" through {bundle} (sampler {cost['sampler']}, acceptance {cost['acceptance_rate']:.3f}, "
                     f"{cost['seconds']}s)")

@@ -74,12 +74,10 @@ def _draw(args, n: int, batch_size: int = 1000):
 
     checkpoint = args.checkpoint or "last"
     if not args.run and not args.sampler and not getattr(args, "no_sampler", False):
-        from pathlib import Path
+        from .latent.bundle import beside, sample_bundle
 
-        from .latent.bundle import FILENAME, sample_bundle
-
-        bundle = Path(checkpoint).parent / FILENAME
-        if bundle.is_file():  # a shipped generator with its sampler (ganlab export --sampler)
+        bundle = beside(checkpoint)
+        if bundle:  # a shipped generator with its sampler (ganlab export --sampler)
             return sample_bundle(load_generator(None, checkpoint), bundle, n, args.seed, batch_size)
     if args.sampler:
         if not args.run:

@@ -23,6 +23,12 @@ FORMAT = "ganlab-sampler-v1"
 FILENAME = "sampler.pt"
 
 
+def beside(checkpoint: str | os.PathLike) -> Path | None:
+    """The sampler.pt shipped next to a G.pth, if there is one."""
+    path = Path(checkpoint).parent / FILENAME
+    return path if path.is_file() else None
+
+
 def fingerprint(G: torch.nn.Module) -> str:
     """sha256 of the generator's weights: a shipped sampler refuses a generator it was not fitted for."""
     import hashlib
