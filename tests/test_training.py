@@ -136,3 +136,41 @@ def test_eval_config_errors():
         c.load(None, ["eval.metric=fid"])
     with pytest.raises(GanlabError, match="accepted: mnist_fid, fid"):
         c.load(None, ["eval.metric=is"])
+
+
+def test_warm_start_loads_g_d_prior_and_ema_and_is_wired_into_train(tmp_path, cache_dir):
+    from ganlab.latent import build_prior
+    from ganlab.models import Generator, build_discriminator
+    from ganlab.training.ema import EMA
+    from ganlab.training.loop import warm_start
+
+    src = train(tiny(2, ["train.ema=0.9"]), tmp_path / "a", progress=False)
+    ck = torch_load(Run(src).last)
+    cfg = tiny(1, ["train.ema=0.9"])
+    G, D = Generator(), build_discriminator("mlp")
+    prior, ema = build_prior(cfg, torch.Generator().manual_seed(1)), EMA(Generator(), 0.9)
+    warm_start(Run(src).last, G, D, prior, ema)
+    for module, state in ((G, ck["G"]), (D, ck["D"]), (ema.model, ck["G_ema"])):
+        for k, v in module.state_dict().items():
+            assert torch.equal(v, state[k]), k
+    # through train(): with a vanishing learning rate the warm-started run ends where the source ended
+    run = train(tiny(1, [f"train.init_from={Run(src).last}", "optim.lr_g=1e-12", "optim.lr_d=1e-12"]),
+                tmp_path / "b", progress=False)
+    got = torch_load(Run(run).last)["G"]
+    assert all(torch.allclose(got[k], ck["G"][k], atol=1e-6) for k in got)
+    fresh = torch_load(Run(train(tiny(1, ["optim.lr_g=1e-12", "optim.lr_d=1e-12"]), tmp_path / "c",
+                                 progress=False)).last)["G"]
+    assert not all(torch.allclose(fresh[k], ck["G"][k], atol=1e-3) for k in fresh)
+
+
+def test_warm_start_errors(tmp_path, cache_dir):
+    with pytest.raises(GanlabError, match="train.init_from.*not a file"):
+        train(tiny(1, [f"train.init_from={tmp_path / 'missing.pt'}"]), tmp_path / "r1", progress=False)
+    bad = tmp_path / "bad.pt"
+    bad.write_text("not a checkpoint")
+    with pytest.raises(GanlabError, match="cannot be read"):
+        train(tiny(1, [f"train.init_from={bad}"]), tmp_path / "r2", progress=False)
+    src = train(tiny(1), tmp_path / "a", progress=False)
+    with pytest.raises(GanlabError, match="D in .* does not fit"):
+        train(tiny(1, [f"train.init_from={Run(src).last}", "model.discriminator=conv"]), tmp_path / "r3",
+              progress=False)

@@ -114,6 +114,9 @@ class TrainConfig:
     #: torch threads for training (0 = torch's default)
     threads: int = 0
     device: str = "auto"
+    #: warm start: a checkpoint written by ganlab train (a run's .pt) whose G, G's EMA, D and prior start this
+    #: run; the optimisers, schedules and epoch count start fresh ("" = train from scratch)
+    init_from: str = ""
 
 
 @dataclass

@@ -90,6 +90,35 @@ def read_metrics(run: Run) -> list[dict]:
     return rows
 
 
+def warm_start(path: str | os.PathLike, G: torch.nn.Module, D: torch.nn.Module, prior: torch.nn.Module,
+               ema: EMA | None) -> None:
+    """Load G, D, the prior and G's EMA (G's weights when the source kept no EMA) from a run checkpoint."""
+    path = Path(path)
+    if not path.is_file():
+        raise GanlabError(f"config key 'train.init_from': {path} is not a file; accepted: a checkpoint written by "
+                          f"ganlab train, e.g. runs/NAME/checkpoints/last.pt")
+    try:
+        ck = torch_load(path)
+    except Exception as e:  # not a torch file, or one that needs code to load
+        raise GanlabError(f"config key 'train.init_from': {path} cannot be read as a checkpoint ({type(e).__name__}); "
+                          f"accepted: a checkpoint written by ganlab train") from None
+    if not isinstance(ck, dict) or "G" not in ck or "D" not in ck:
+        raise GanlabError(f"config key 'train.init_from': {path} is not a ganlab training checkpoint "
+                          f"(it holds no G and D); accepted: runs/NAME/checkpoints/*.pt")
+    parts = [(G, ck["G"], "G"), (D, ck["D"], "D")]
+    if "prior" in ck:
+        parts.append((prior, ck["prior"], "the latent prior"))
+    if ema:
+        parts.append((ema.model, ck.get("G_ema", ck["G"]), "G's EMA"))
+    for module, state, name in parts:
+        try:
+            module.load_state_dict(state)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[-1].strip()
+            raise GanlabError(f"config key 'train.init_from': {name} in {path} does not fit this config's model "
+                              f"({first}); use a checkpoint of a run with the same discriminator and prior") from None
+
+
 def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, until_epoch: int | None = None,
           progress: bool = True, cache_dir: str | None = None) -> Path:
     """Train ``cfg`` into ``run_dir``. With ``resume`` the config is read from the run directory.
@@ -142,6 +171,8 @@ def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, unti
                        ac_g_entropy=cfg.train.ac_g_entropy if cfg.model.ac_head else 0.0)
     start_epoch, step, elapsed, best = 0, 0, 0.0, math.inf
     evaluator = PeriodicEval(cfg, cache_dir) if cfg.eval.every else None
+    if cfg.train.init_from and not (resume and run.last.exists()):
+        warm_start(cfg.train.init_from, G, D, prior, ema)
     if resume and run.last.exists():
         ck = torch_load(run.last)
         G.load_state_dict(ck["G"])
