@@ -11,8 +11,11 @@ bash scripts/setup.sh
 OUT=reports/demo
 mkdir -p "$OUT"
 python generate.py --batch_size 64
-ganlab evaluate samples --json "$OUT/shipped.json" \
-  --method "shipped: recipe-80 EMA generator + DOT 20 steps (checkpoints/G.pth + sampler.pt, generate.py)"
+METHOD="generator + sampler in checkpoints/ (generate.py)"
+if [ -f checkpoints/sampler.pt ]; then
+  METHOD="shipped: $(python -c 'from ganlab.latent.bundle import describe; print(describe("checkpoints/sampler.pt"))') (generate.py)"
+fi
+ganlab evaluate samples --json "$OUT/shipped.json" --method "$METHOD"
 ganlab compare "$OUT/shipped.json" docs/results/vanilla-100-eval-fp32.json --out "$OUT" \
   --title "ganlab demo: the shipped model (checkpoints/) vs the platform template"
 python - "$OUT/shipped.json" <<'PY'

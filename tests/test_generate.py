@@ -9,6 +9,7 @@ from PIL import Image
 
 from ganlab.cli import main
 from ganlab.errors import GanlabError
+from ganlab.latent.bundle import describe
 from ganlab.models import Generator, export_generator
 from ganlab.sampling import load_generator, sample_images, write_samples
 from ganlab.training import config as c, train
@@ -110,6 +111,9 @@ def test_shipped_sampler_reproduces_the_run_sampler(tmp_path, cache_dir):
     assert main(["export", "--run", str(run), "--out", str(ship / "G.pth"), "--sampler", "drs",
                  "--sampler-opt", "burn_in=400", "--sampler-opt", "percentile=70"]) == 0
     assert (ship / "sampler.pt").is_file()
+    assert describe(ship / "sampler.pt") == "mix (last checkpoint, raw weights) + drs burn_in=400 percentile=70"
+    with pytest.raises(GanlabError, match="not a readable ganlab sampler file"):
+        describe(ship / "G.pth")
     proc = subprocess.run([sys.executable, str(ROOT / "generate.py"), "--batch_size", "64", "--n_samples", "50"],
                           cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -67,7 +67,9 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
     cfg = load_config(Run(run))
     bundle = {
         "format": FORMAT,
-        "source": {"run": str(run), "checkpoint": checkpoint, "weights": weights},
+        "source": {"run": str(run), "checkpoint": checkpoint,  # the weights G really has (raw without an EMA)
+                   "weights": weights if weights == "raw" or "G_ema" in torch_load(Run(run).checkpoint(checkpoint))
+                   else "raw"},
         "G_sha256": fingerprint(ctx.G),
         "chain": [[name, parse_options(name, opts)] for name, opts in specs],
         "states": [s.state() for s in pipeline.samplers],
@@ -79,6 +81,18 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
     path = Path(out_dir) / FILENAME
     torch_save(bundle, path)
     return path
+
+
+def describe(path: str | os.PathLike) -> str:
+    """One line naming what a ``sampler.pt`` was fitted on and its chain, for reports."""
+    path = Path(path)
+    try:
+        bundle = torch_load(path)
+        src, chain = bundle["source"], bundle["chain"]
+    except Exception as exc:
+        raise GanlabError(f"{path} is not a readable ganlab sampler file ({type(exc).__name__})") from None
+    steps = " -> ".join(name + "".join(f" {k}={v}" for k, v in opts.items()) for name, opts in chain)
+    return f"{Path(src['run']).name} ({src['checkpoint']} checkpoint, {src['weights']} weights) + {steps or 'prior'}"
 
 
 def load_bundle(path: str | os.PathLike, G: torch.nn.Module, batch_size: int = 1000) -> tuple[Pipeline, Context]:
