@@ -52,7 +52,7 @@ def test_leaderboard_one_row_per_input_sorted_by_fid(report):
     assert "EMA 0.99" in by["ema-mixture"]["method"] and "mixture prior" in by["ema-mixture"]["method"]
     assert by["plain"]["train_seconds"] > 0
     md = (out / "leaderboard.md").read_text().splitlines()
-    assert len(md) == 2 + 3 and "| shipped | samples: samples/ | prior | 12.50 | 0.700 | 0.500 |" in md[2]
+    assert len(md) == 2 + 3 and "| shipped | samples: samples/ | — | 12.50 | 0.700 | 0.500 |" in md[2]
 
 
 def test_report_is_self_contained(report):
@@ -66,6 +66,10 @@ def test_report_is_self_contained(report):
 def test_describe_names_what_differs_from_the_template():
     cfg = c.load("configs/wgan-gp-decay.yaml")
     assert describe(cfg) == "wgan, mlp D, GP 10, n_critic 5, lr plateau"
+    cfg = c.load("configs/recipe.yaml", ["latent.prior=normal", "train.epochs=100",
+                                         "train.init_from=runs/a/checkpoints/last.pt"])
+    assert describe(cfg) == ("wgan, mlp D, GP 10, n_critic 5, EMA 0.999, lr linear, "
+                             "100 epochs warm-started from runs/a/checkpoints/last.pt")
 
 
 def test_compare_bad_inputs_are_one_line_errors(tmp_path, capsys):

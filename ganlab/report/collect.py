@@ -100,6 +100,8 @@ def describe(cfg) -> str:
         parts.append(f"lr {cfg.optim.schedule}")
     if cfg.latent.prior != "normal":
         parts.append(f"{cfg.latent.prior} prior" + (" (learnable)" if cfg.latent.learnable else ""))
+    if t.init_from:  # the training time shown is this run's only
+        parts.append(f"{t.epochs} epochs warm-started from {t.init_from}")
     return ", ".join(parts)
 
 
@@ -114,7 +116,7 @@ def _evaluation(path: Path, data: dict) -> Evaluation:
     if "mnist_fid" not in data:
         raise GanlabError(f"{path} is not a ganlab evaluation (no metrics); write one with 'ganlab evaluate'")
     grid = path.parent / data["grid"] if data.get("grid") else None
-    sampler = data.get("sampler_spec") or (data.get("sampler") or {}).get("sampler") or "prior"
+    sampler = data.get("sampler_spec") or (data.get("sampler") or {}).get("sampler") or "—"  # a folder: unknown
     checkpoint = data.get("checkpoint", "-") + (":raw" if data.get("weights") == "raw" else "")
     return Evaluation(data.get("label", path.stem), sampler, checkpoint, data,
                       grid if grid and grid.is_file() else None)
