@@ -65,11 +65,11 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
     ctx = run_context(run, checkpoint, cache, weights=weights)
     pipeline.fit(ctx)
     cfg = load_config(Run(run))
+    if weights == "ema" and "G_ema" not in torch_load(Run(run).checkpoint(checkpoint)):
+        weights = "raw"  # what G really is: a run without an EMA has only its trained weights
     bundle = {
         "format": FORMAT,
-        "source": {"run": str(run), "checkpoint": checkpoint,  # the weights G really has (raw without an EMA)
-                   "weights": weights if weights == "raw" or "G_ema" in torch_load(Run(run).checkpoint(checkpoint))
-                   else "raw"},
+        "source": {"run": str(run), "checkpoint": checkpoint, "weights": weights},
         "G_sha256": fingerprint(ctx.G),
         "chain": [[name, parse_options(name, opts)] for name, opts in specs],
         "states": [s.state() for s in pipeline.samplers],
