@@ -10,6 +10,8 @@ from typing import Any, Iterator
 
 import torch
 
+from .errors import GanlabError
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -41,6 +43,14 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Read a JSON file; a missing or malformed one is a one-line error naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise GanlabError(f"{path} is not a readable JSON file ({type(exc).__name__})") from None
 
 
 def torch_save(obj: Any, path: str | os.PathLike) -> None:

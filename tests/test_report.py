@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from ganlab.cli import main
-from ganlab.report import compare, describe
+from ganlab.report import describe
 from ganlab.training import config as c, train
 
 

@@ -2,7 +2,6 @@
 evaluations kept in RUN/evals/) and stand-alone evaluation JSONs (``ganlab evaluate PATH --json FILE``)."""
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -11,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GanlabError
-from ..io import write_json
+from ..io import read_json, write_json
 
 EVALS = "evals"
 
@@ -105,13 +104,6 @@ def describe(cfg) -> str:
     return ", ".join(parts)
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise GanlabError(f"{path} is not a readable JSON file ({type(exc).__name__})") from None
-
-
 def _evaluation(path: Path, data: dict) -> Evaluation:
     if "mnist_fid" not in data:
         raise GanlabError(f"{path} is not a ganlab evaluation (no metrics); write one with 'ganlab evaluate'")
@@ -128,7 +120,7 @@ def load_entry(path: str | os.PathLike) -> Entry:
 
     path = Path(path)
     if path.is_file() and path.suffix == ".json":
-        ev = _evaluation(path, _read_json(path))
+        ev = _evaluation(path, read_json(path))
         return Entry(path.stem, path, ev.metrics.get("method", "samples: " + str(ev.metrics.get("source", path))),
                      [ev])
     if not (path / "config.yaml").is_file():
@@ -138,11 +130,11 @@ def load_entry(path: str | os.PathLike) -> Entry:
     entry = Entry(path.name, path, describe(cfg), rows=read_metrics(run), epochs=cfg.train.epochs,
                   train_threads=cfg.train.threads or None)
     if run.summary.is_file():
-        entry.train_seconds = _read_json(run.summary).get("wall_seconds")
+        entry.train_seconds = read_json(run.summary).get("wall_seconds")
     grids = sorted((path / "grids").glob("epoch_*.png"))
     entry.grid = grids[-1] if grids else None
     for f in sorted((path / EVALS).glob("*.json")):
-        entry.evaluations.append(_evaluation(f, _read_json(f)))
+        entry.evaluations.append(_evaluation(f, read_json(f)))
     for f in sorted((path / "sweeps").glob("*/sweep.png")):
         entry.sweeps.append((f.parent.name, f))
     return entry
