@@ -6,7 +6,7 @@
 Each preset trains into OUT/NAME with the same epochs (an equal budget of passes over the data; WGAN
 presets with n_critic = 5 therefore get a fifth of the generator steps, which the table states) and seed.
 It is restartable: a finished run is kept, an interrupted one is resumed, an evaluation already in
-OUT/NAME/evals is reused. The table goes to OUT/table.md and OUT/table.json; `ganlab compare OUT/*
+OUT/NAME/evals is reused. The table goes to OUT/table.md and OUT/table.json; `ganlab compare OUT/*/
 --out reports/presets` draws the HTML report of the same runs. One full-protocol evaluation is
 ~15 min of two cores; --mnist-only scores with the classifier metrics in seconds.
 """
