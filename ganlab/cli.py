@@ -85,7 +85,7 @@ def _draw(args, n: int, batch_size: int = 1000):
         from .latent.run import parse_chain, sample_run
 
         return sample_run(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), batch_size=batch_size,
-                          weights=args.weights)
+                          weights=args.weights, critic=args.critic)
     G = load_generator(args.run, checkpoint, args.weights)
     return sample_images(G, n, seed=args.seed, batch_size=batch_size, prior=load_prior(args.run, checkpoint)), None
 
@@ -102,7 +102,8 @@ def cmd_export(args) -> None:
     bundle = out.parent / FILENAME
     if args.sampler:  # fit first: a failing sampler leaves the old pair untouched
         _prepare_data(args)
-        path = export_bundle(args.run, args.checkpoint, args.sampler, out.parent, args.cache_dir, args.weights)
+        path = export_bundle(args.run, args.checkpoint, args.sampler, out.parent, args.cache_dir, args.weights,
+                             args.critic)
     print(f"wrote {export_generator(G, out)} (platform format: G.state_dict() with 'module.' keys)")
     if args.sampler:
         print(f"wrote {path} (sampler {'+'.join(n for n, _ in args.sampler)}; generate.py applies it)")
@@ -147,7 +148,7 @@ def cmd_evaluate(args) -> None:
         from .report.collect import save_run_evaluation
 
         result.update({"checkpoint": args.checkpoint or "last", "weights": args.weights, "seed": args.seed,
-                       "sampler_spec": _chain_spec(args.sampler), "samples_per_s": round(args.n / sampling_seconds, 1)})
+                       "sampler_spec": _chain_spec(args.sampler, args.critic), "samples_per_s": round(args.n / sampling_seconds, 1)})
         print(f"wrote {save_run_evaluation(args.run, result, images)}")
     if args.json:
         from pathlib import Path
@@ -160,9 +161,10 @@ def cmd_evaluate(args) -> None:
         print(f"wrote {args.json} (and {grid.name})")
 
 
-def _chain_spec(chain) -> str:
-    """[("drs", ["percentile=90"])] -> 'drs(percentile=90)'; no chain -> 'prior'."""
-    return "+".join(f"{name}({','.join(opts)})" if opts else name for name, opts in chain or []) or "prior"
+def _chain_spec(chain, critic: str = "run") -> str:
+    """[("drs", ["percentile=90"])] -> 'drs(percentile=90)'; no chain -> 'prior'; a fitted critic is named."""
+    spec = "+".join(f"{name}({','.join(opts)})" if opts else name for name, opts in chain or [])
+    return (spec + (" [fitted critic]" if critic == "fitted" else "")) if spec else "prior"
 
 
 def cmd_fit_lrs(args) -> None:
@@ -171,6 +173,16 @@ def cmd_fit_lrs(args) -> None:
     path = fit_lrs_for_run(args.run, args.checkpoint, iters=args.iters, m=args.m, seed=args.seed,
                            cache=args.cache_dir)
     print(f"latent reweighting network saved to {path}; sample with --sampler lrs [--sampler-opt mode=rs|ga|rs+ga]")
+
+
+def cmd_fit_critic(args) -> None:
+    from .latent.run import fit_critic_for_run
+
+    path, state = fit_critic_for_run(args.run, args.checkpoint, args.weights, arch=args.arch, init=args.init,
+                                     iters=args.iters, seed=args.seed, cache=args.cache_dir)
+    print(f"critic ({state['D']['name']}, init {state['init']}, {state['iters']} steps; Wasserstein estimate "
+          f"{state['wasserstein_estimate']:.3f} over the last tenth) saved to {path}; "
+          f"sample with --sampler NAME --critic fitted")
 
 
 class _SamplerAction(argparse.Action):
@@ -194,6 +206,9 @@ def _add_sampler(p: argparse.ArgumentParser, shipped: bool = False) -> None:
                    help="an option of the preceding --sampler (repeatable)")
     p.add_argument("--weights", choices=("ema", "raw"), default="ema",
                    help="of a run checkpoint with an EMA generator: the EMA weights (default) or the raw trained ones")
+    p.add_argument("--critic", choices=("run", "fitted"), default="run",
+                   help="the discriminator the samplers read: the run's own (default) or the critic fitted for "
+                        "this generator by 'ganlab latent fit-critic'")
     if shipped:
         p.add_argument("--no-sampler", action="store_true",
                        help="with --checkpoint DIR/G.pth: ignore DIR/sampler.pt (plain prior samples)")
@@ -207,7 +222,8 @@ def cmd_sweep_sampler(args) -> None:
     values = [yaml.safe_load(v) for v in args.values]
     out = args.out or f"{args.run}/sweeps/{args.sampler}-{args.param}"
     res = sweep(args.run, args.sampler, args.param, values, args.opt or [], out, n=args.n, seed=args.seed,
-                checkpoint=args.checkpoint, full=not args.mnist_only, precision=args.precision, cache=args.cache_dir)
+                checkpoint=args.checkpoint, full=not args.mnist_only, precision=args.precision, cache=args.cache_dir,
+                critic=args.critic)
     print(f"sweep written to {res['dir']} (sweep.json, sweep.png)")
 
 
@@ -302,6 +318,18 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--seed", type=int, default=0)
     fl.add_argument("--cache-dir")
     fl.set_defaults(func=cmd_fit_lrs)
+    fc = lsub.add_parser("fit-critic", help="train a WGAN-GP critic against the fixed generator, for the "
+                                            "samplers' --critic fitted (RUN/latent/critic.pt)")
+    fc.add_argument("--run", required=True)
+    fc.add_argument("--checkpoint", default="last")
+    fc.add_argument("--weights", choices=("ema", "raw"), default="ema", help="the generator it is fitted for")
+    fc.add_argument("--arch", help="a discriminator architecture (mlp, mlp-dropout, conv); default: the run's")
+    fc.add_argument("--init", choices=("run", "scratch"), default="run",
+                    help="start from the run's discriminator (default) or from scratch")
+    fc.add_argument("--iters", type=int, default=2000, help="critic steps (batch 64)")
+    fc.add_argument("--seed", type=int, default=0)
+    fc.add_argument("--cache-dir")
+    fc.set_defaults(func=cmd_fit_critic)
 
     sw = sub.add_parser("sweep-sampler", help="evaluate a sampler over values of one option and plot the metrics")
     sw.add_argument("--run", required=True)
@@ -314,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--checkpoint", default="last")
     sw.add_argument("--mnist-only", action="store_true", help="classifier metrics only (fast)")
     sw.add_argument("--precision", default="fp32")
+    sw.add_argument("--critic", choices=("run", "fitted"), default="run",
+                    help="the run's discriminator (default) or the critic of 'ganlab latent fit-critic'")
     sw.add_argument("--out")
     sw.add_argument("--cache-dir")
     sw.set_defaults(func=cmd_sweep_sampler)

@@ -54,6 +54,7 @@ class Context:
     cost: Cost = field(default_factory=Cost)
     batch_size: int = 1000
     state_dir: object = None  # where fitted samplers keep their state (a run's latent/ folder)
+    d_spec: dict | None = None  # how to rebuild D (name, spectral_norm, d_out, ac_head): for a shipped sampler
 
     def images(self, z: torch.Tensor) -> torch.Tensor:
         self.cost.g_evals += len(z)

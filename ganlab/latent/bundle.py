@@ -56,25 +56,24 @@ def _build_prior(saved: dict) -> torch.nn.Module:
 
 
 def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str, list[str]]],
-                  out_dir: str | os.PathLike, cache: str | None = None, weights: str = "ema") -> Path:
+                  out_dir: str | os.PathLike, cache: str | None = None, weights: str = "ema",
+                  critic: str = "run") -> Path:
     """Fit the chain ``specs`` on a run and write ``out_dir/sampler.pt``; returns its path."""
-    from ..training.loop import Run, load_config
+    from ..training.loop import Run
     from .run import parse_chain, parse_options, run_context
 
     pipeline = parse_chain(specs)
-    ctx = run_context(run, checkpoint, cache, weights=weights)
+    ctx = run_context(run, checkpoint, cache, weights=weights, critic=critic)
     pipeline.fit(ctx)
-    cfg = load_config(Run(run))
     if weights == "ema" and "G_ema" not in torch_load(Run(run).checkpoint(checkpoint)):
         weights = "raw"  # what G really is: a run without an EMA has only its trained weights
     bundle = {
         "format": FORMAT,
-        "source": {"run": str(run), "checkpoint": checkpoint, "weights": weights},
+        "source": {"run": str(run), "checkpoint": checkpoint, "weights": weights, "critic": critic},
         "G_sha256": fingerprint(ctx.G),
         "chain": [[name, parse_options(name, opts)] for name, opts in specs],
         "states": [s.state() for s in pipeline.samplers],
-        "D": {"name": cfg.model.discriminator, "spectral_norm": cfg.model.spectral_norm, "d_out": cfg.model.d_out,
-              "ac_head": cfg.model.ac_head, "state": {k: v.cpu() for k, v in ctx.D.state_dict().items()}},
+        "D": {**ctx.d_spec, "state": {k: v.cpu() for k, v in ctx.D.state_dict().items()}},
         "probabilistic": ctx.probabilistic,
         "prior": _prior_state(ctx.prior),
     }
@@ -92,7 +91,9 @@ def describe(path: str | os.PathLike) -> str:
     except Exception as exc:
         raise GanlabError(f"{path} is not a readable ganlab sampler file ({type(exc).__name__})") from None
     steps = " -> ".join(name + "".join(f" {k}={v}" for k, v in opts.items()) for name, opts in chain)
-    return f"{Path(src['run']).name} ({src['checkpoint']} checkpoint, {src['weights']} weights) + {steps or 'prior'}"
+    critic = ", fitted critic" if src.get("critic") == "fitted" else ""
+    return (f"{Path(src['run']).name} ({src['checkpoint']} checkpoint, {src['weights']} weights{critic}) + "
+            f"{steps or 'prior'}")
 
 
 def load_bundle(path: str | os.PathLike, G: torch.nn.Module, batch_size: int = 1000) -> tuple[Pipeline, Context]:

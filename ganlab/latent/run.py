@@ -16,8 +16,13 @@ from .base import Context, Pipeline, build_sampler
 CALIBRATION = slice(50000, 60000)
 
 
+CRITICS = ("run", "fitted")
+
+
 def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | None = None,
-                batch_size: int = 1000, weights: str = "ema") -> Context:
+                batch_size: int = 1000, weights: str = "ema", critic: str = "run") -> Context:
+    """The run's G (``weights``), prior and discriminator: its own D (``critic='run'``) or the critic fitted
+    for this G with ``ganlab latent fit-critic`` (``critic='fitted'``)."""
     from ..data import mnist, to_tensor
     from ..losses import build_loss
     from ..models import build_discriminator
@@ -28,15 +33,24 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
     cfg = load_config(r)
     ck = torch_load(r.checkpoint(checkpoint))
     G = load_generator(run, checkpoint, weights).eval().requires_grad_(False)
-    D = build_discriminator(cfg.model.discriminator, spectral_norm=cfg.model.spectral_norm, d_out=cfg.model.d_out,
-                            ac_head=cfg.model.ac_head)
-    D.load_state_dict(ck["D"])
-    D.eval().requires_grad_(False)
-    loss = build_loss(cfg.train.loss, d_out=cfg.model.d_out)
-    real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
+    if critic not in CRITICS:
+        raise GanlabError(f"--critic '{critic}' is not accepted; accepted: {', '.join(CRITICS)}")
     state_dir = r.path / "latent"
+    if critic == "fitted":
+        from .critic import load_critic
+
+        D, d_spec = load_critic(state_dir, G)
+        probabilistic = False  # a WGAN-GP critic: scores, not logits
+    else:
+        d_spec = {"name": cfg.model.discriminator, "spectral_norm": cfg.model.spectral_norm,
+                  "d_out": cfg.model.d_out, "ac_head": cfg.model.ac_head}
+        D = build_discriminator(**d_spec)
+        D.load_state_dict(ck["D"])
+        D.eval().requires_grad_(False)
+        probabilistic = build_loss(cfg.train.loss, d_out=cfg.model.d_out).probabilistic
+    real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
     return Context(G, D, load_prior(run, checkpoint).requires_grad_(False), z_dim=100,
-                   probabilistic=loss.probabilistic, real=real, batch_size=batch_size, state_dir=state_dir)
+                   probabilistic=probabilistic, real=real, batch_size=batch_size, state_dir=state_dir, d_spec=d_spec)
 
 
 def parse_options(name: str, opts: list[str]) -> dict:
@@ -70,9 +84,9 @@ def draw(pipeline: Pipeline, ctx: Context, n: int, seed: int, batch_size: int = 
 
 
 def sample_run(run, checkpoint: str, n: int, seed: int, pipeline: Pipeline, cache: str | None = None,
-               batch_size: int = 1000, weights: str = "ema") -> tuple[np.ndarray, dict]:
+               batch_size: int = 1000, weights: str = "ema", critic: str = "run") -> tuple[np.ndarray, dict]:
     """``n`` uint8 images from a run through ``pipeline``, and the pipeline's cost."""
-    ctx = run_context(run, checkpoint, cache, batch_size, weights)
+    ctx = run_context(run, checkpoint, cache, batch_size, weights, critic)
     pipeline.fit(ctx)
     return draw(pipeline, ctx, n, seed, batch_size)
 
@@ -89,3 +103,18 @@ def fit_lrs_for_run(run, checkpoint: str = "last", iters: int = 2000, m: float =
     path = Path(ctx.state_dir) / STATE
     torch_save(state, path)
     return path
+
+
+def fit_critic_for_run(run, checkpoint: str = "last", weights: str = "ema", arch: str | None = None,
+                       init: str = "run", iters: int = 2000, seed: int = 0, cache: str | None = None,
+                       progress: bool = True) -> tuple[Path, dict]:
+    from ..data import mnist, to_tensor
+    from ..io import torch_save
+    from .critic import STATE, fit_critic
+
+    ctx = run_context(run, checkpoint, cache, weights=weights)
+    real = to_tensor(mnist.load(cache).train_x)
+    state = fit_critic(ctx, real, ctx.d_spec, arch=arch, init=init, iters=iters, seed=seed, progress=progress)
+    path = Path(ctx.state_dir) / STATE
+    torch_save(state, path)
+    return path, state

@@ -15,23 +15,25 @@ from .run import parse_chain, run_context, sample_run
 
 def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out: str | os.PathLike,
           n: int = 10000, seed: int = 0, checkpoint: str = "last", full: bool = True, precision: str = "fp32",
-          cache: str | None = None, progress: bool = True) -> dict:
+          cache: str | None = None, progress: bool = True, critic: str = "run") -> dict:
     from ..metrics.evaluate import evaluate, summary_line
 
     out = Path(out)
     rows = []
     for v in values:
         chain = parse_chain([(sampler, [*base_opts, f"{param}={v}"])])
-        images, cost = sample_run(run, checkpoint, n, seed, chain, cache)
+        images, cost = sample_run(run, checkpoint, n, seed, chain, cache, critic=critic)
         res = evaluate(images, precision=precision, cache=cache, full=full, progress=progress)
         res.update({"value": v, "cost": cost})
         rows.append(res)
         if progress:
             print(f"{sampler}.{param}={v}: " + summary_line(res))
-    write_json(out / "sweep.json", {"run": str(run), "sampler": sampler, "param": param, "rows": rows})
+    write_json(out / "sweep.json", {"run": str(run), "sampler": sampler, "param": param, "critic": critic,
+                                    "rows": rows})
     _plot(rows, sampler, param, out / "sweep.png", full)
     if sampler in ("drs", "lrs"):
-        accepted_rejected_grid(run, sampler, base_opts, out / "accepted_rejected.png", checkpoint, seed, cache)
+        accepted_rejected_grid(run, sampler, base_opts, out / "accepted_rejected.png", checkpoint, seed, cache,
+                               critic=critic)
     return {"rows": rows, "dir": str(out)}
 
 
@@ -56,9 +58,9 @@ def _plot(rows, sampler, param, path, full):
     plt.close(fig)
 
 
-def accepted_rejected_grid(run, sampler, opts, path, checkpoint="last", seed=0, cache=None, n=50):
+def accepted_rejected_grid(run, sampler, opts, path, checkpoint="last", seed=0, cache=None, n=50, critic="run"):
     """Left: n samples the rejection sampler accepted; right: n prior samples it rejected."""
-    ctx = run_context(run, checkpoint, cache)
+    ctx = run_context(run, checkpoint, cache, critic=critic)
     chain = parse_chain([(sampler, list(opts))])
     chain.fit(ctx)
     g = torch.Generator().manual_seed(seed)
