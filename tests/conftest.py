@@ -6,6 +6,18 @@ from ganlab.data import mnist
 
 
 @pytest.fixture(scope="session")
+def blob_generator():
+    """The deliberately imperfect 2-d generator of the sampler tests: a Gaussian blob G(z) = 1.5 z, frozen."""
+    import torch
+
+    G = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        G.weight.copy_(1.5 * torch.eye(2))
+        G.bias.zero_()
+    return G.requires_grad_(False)
+
+
+@pytest.fixture(scope="session")
 def cache_dir() -> Path:
     """The real ganlab cache (MNIST fetched through pip once, then reused)."""
     from ganlab.assets import cache_dir as resolve

@@ -18,16 +18,12 @@ def _gap(D, real, fake):
         return (D(real).mean() - D(fake).mean()).item()
 
 
-def test_fitted_critic_learns_to_separate_real_from_the_fixed_generator():
+def test_fitted_critic_learns_to_separate_real_from_the_fixed_generator(blob_generator):
     """A blob G(z) = 1.5 z against grid-9: from a random critic, fitting must open a clear Wasserstein gap
     (E D(real) - E D(fake)), and keep the generator fixed."""
     torch.manual_seed(0)
     mix = build_dataset("grid-9")
-    G = torch.nn.Linear(2, 2)
-    with torch.no_grad():
-        G.weight.copy_(1.5 * torch.eye(2))
-        G.bias.zero_()
-    G.requires_grad_(False)
+    G = blob_generator
     g = torch.Generator().manual_seed(1)
     real, fake = mix.sample(2000, g), G(torch.randn(2000, 2, generator=g))
     ctx = Context(G, ToyD(64), NormalPrior(2), 2, False, real=real)

@@ -15,14 +15,10 @@ N = 2000
 
 
 @pytest.fixture(scope="module")
-def toy():
+def toy(blob_generator):
     torch.manual_seed(0)
     mix = build_dataset("grid-9")
-    G = torch.nn.Linear(2, 2)
-    with torch.no_grad():
-        G.weight.copy_(1.5 * torch.eye(2))
-        G.bias.zero_()
-    G.requires_grad_(False)
+    G = blob_generator
     D = ToyD(64)
     opt = torch.optim.Adam(D.parameters(), 1e-3)
     g = torch.Generator().manual_seed(0)
