@@ -73,6 +73,8 @@ def _draw(args, n: int, batch_size: int = 1000):
     from .sampling import load_generator, load_prior, sample_images
 
     checkpoint = args.checkpoint or "last"
+    if args.critic == "fitted" and not args.sampler:
+        raise GanlabError("--critic fitted is read by latent samplers only; add --sampler NAME")
     if not args.run and not args.sampler and not getattr(args, "no_sampler", False):
         from .latent.bundle import beside, sample_bundle
 
@@ -100,6 +102,8 @@ def cmd_export(args) -> None:
     G = load_generator(args.run, args.checkpoint, args.weights)
     out = Path(args.out)
     bundle = out.parent / FILENAME
+    if args.critic == "fitted" and not args.sampler:
+        raise GanlabError("--critic fitted is read by latent samplers only; add --sampler NAME")
     if args.sampler:  # fit first: a failing sampler leaves the old pair untouched
         _prepare_data(args)
         path = export_bundle(args.run, args.checkpoint, args.sampler, out.parent, args.cache_dir, args.weights,
@@ -148,7 +152,8 @@ def cmd_evaluate(args) -> None:
         from .report.collect import save_run_evaluation
 
         result.update({"checkpoint": args.checkpoint or "last", "weights": args.weights, "seed": args.seed,
-                       "sampler_spec": _chain_spec(args.sampler, args.critic), "samples_per_s": round(args.n / sampling_seconds, 1)})
+                       "sampler_spec": _chain_spec(args.sampler, args.critic),
+                       "samples_per_s": round(args.n / sampling_seconds, 1)})
         print(f"wrote {save_run_evaluation(args.run, result, images)}")
     if args.json:
         from pathlib import Path

@@ -46,6 +46,8 @@ def test_fit_critic_cli_samples_exports_and_refuses_another_generator(tmp_path, 
     assert main(["evaluate", "--run", str(run), "--sampler", "dot", "--critic", "fitted", "--n", "60",
                  "--mnist-only"]) == 2
     assert "fit it first with 'ganlab latent fit-critic --run" in capsys.readouterr().err
+    assert main(["evaluate", "--run", str(run), "--critic", "fitted", "--n", "60", "--mnist-only"]) == 2
+    assert "--critic fitted is read by latent samplers only; add --sampler NAME" in capsys.readouterr().err
     assert main(["latent", "fit-critic", "--run", str(run), "--arch", "conv", "--iters", "5"]) == 2
     assert "--init run needs --arch mlp (the run" in capsys.readouterr().err
     assert main(["latent", "fit-critic", "--run", str(run), "--arch", "conv", "--init", "scratch",

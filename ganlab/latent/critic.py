@@ -90,9 +90,10 @@ def load_critic(state_dir: str | Path, G: torch.nn.Module) -> tuple[torch.nn.Mod
                           f"'ganlab latent fit-critic --run {run}'")
     try:
         saved = torch_load(path)
-        assert saved["format"] == FORMAT
     except Exception as exc:
         raise GanlabError(f"{path} is not a ganlab critic file ({type(exc).__name__})") from None
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        raise GanlabError(f"{path} is not a ganlab critic file (expected format {FORMAT})")
     if saved["G_sha256"] != fingerprint(G):
         raise GanlabError(f"{path} was fitted for another generator (checkpoint or --weights); refit it with "
                           f"'ganlab latent fit-critic' for this one")
