@@ -73,8 +73,7 @@ def _draw(args, n: int, batch_size: int = 1000):
     from .sampling import load_generator, load_prior, sample_images
 
     checkpoint = args.checkpoint or "last"
-    if args.critic == "fitted" and not args.sampler:
-        raise GanlabError("--critic fitted is read by latent samplers only; add --sampler NAME")
+    _check_critic(args)
     if not args.run and not args.sampler and not getattr(args, "no_sampler", False):
         from .latent.bundle import beside, sample_bundle
 
@@ -102,8 +101,7 @@ def cmd_export(args) -> None:
     G = load_generator(args.run, args.checkpoint, args.weights)
     out = Path(args.out)
     bundle = out.parent / FILENAME
-    if args.critic == "fitted" and not args.sampler:
-        raise GanlabError("--critic fitted is read by latent samplers only; add --sampler NAME")
+    _check_critic(args)
     if args.sampler:  # fit first: a failing sampler leaves the old pair untouched
         _prepare_data(args)
         path = export_bundle(args.run, args.checkpoint, args.sampler, out.parent, args.cache_dir, args.weights,
@@ -204,6 +202,17 @@ class _SamplerAction(argparse.Action):
         namespace.sampler = chain
 
 
+def _add_critic(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--critic", choices=("run", "fitted"), default="run",
+                   help="the discriminator the samplers read: the run's own (default) or the critic fitted for "
+                        "this generator by 'ganlab latent fit-critic'")
+
+
+def _check_critic(args) -> None:
+    if args.critic == "fitted" and not args.sampler:
+        raise GanlabError("--critic fitted is read by latent samplers only; add --sampler NAME")
+
+
 def _add_sampler(p: argparse.ArgumentParser, shipped: bool = False) -> None:
     p.add_argument("--sampler", action=_SamplerAction, metavar="NAME",
                    help="a latent sampler (truncation, drs, lrs, ddls, dgflow, dot); repeat to chain")
@@ -211,9 +220,7 @@ def _add_sampler(p: argparse.ArgumentParser, shipped: bool = False) -> None:
                    help="an option of the preceding --sampler (repeatable)")
     p.add_argument("--weights", choices=("ema", "raw"), default="ema",
                    help="of a run checkpoint with an EMA generator: the EMA weights (default) or the raw trained ones")
-    p.add_argument("--critic", choices=("run", "fitted"), default="run",
-                   help="the discriminator the samplers read: the run's own (default) or the critic fitted for "
-                        "this generator by 'ganlab latent fit-critic'")
+    _add_critic(p)
     if shipped:
         p.add_argument("--no-sampler", action="store_true",
                        help="with --checkpoint DIR/G.pth: ignore DIR/sampler.pt (plain prior samples)")
@@ -347,8 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--checkpoint", default="last")
     sw.add_argument("--mnist-only", action="store_true", help="classifier metrics only (fast)")
     sw.add_argument("--precision", default="fp32")
-    sw.add_argument("--critic", choices=("run", "fitted"), default="run",
-                    help="the run's discriminator (default) or the critic of 'ganlab latent fit-critic'")
+    _add_critic(sw)
     sw.add_argument("--out")
     sw.add_argument("--cache-dir")
     sw.set_defaults(func=cmd_sweep_sampler)

@@ -41,6 +41,12 @@ class Cost:
                 "seconds": round(self.seconds, 2), "samples": self.accepted}
 
 
+def d_score(D: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """D's scalar score per sample: its output, or the first column of a multi-output D."""
+    out = D(x)
+    return out if out.dim() == 1 else out.reshape(len(out), -1)[:, 0]
+
+
 @dataclass
 class Context:
     """What samplers may use: the generator, the run's discriminator and how to read it, real data."""
@@ -62,8 +68,7 @@ class Context:
 
     def d_out(self, x: torch.Tensor) -> torch.Tensor:
         self.cost.d_evals += len(x)
-        out = self.D(x)
-        return out if out.dim() == 1 else out.reshape(len(out), -1)[:, 0]
+        return d_score(self.D, x)
 
     def logit(self, z: torch.Tensor) -> torch.Tensor:
         """D's raw output on G(z) (a logit for probabilistic losses)."""

@@ -20,16 +20,12 @@ from tqdm import tqdm
 from ..errors import GanlabError
 from ..io import torch_load
 from ..losses.penalties import gradient_penalty
+from .base import d_score
 from .bundle import fingerprint
 
 STATE = "critic.pt"
 FORMAT = "ganlab-critic-v1"
 INITS = ("run", "scratch")
-
-
-def _score(D, x: torch.Tensor) -> torch.Tensor:
-    out = D(x)
-    return out if out.dim() == 1 else out.reshape(len(out), -1)[:, 0]
 
 
 def fit_critic(ctx, real: torch.Tensor, d_spec: dict, arch: str | None = None, init: str = "run",
@@ -67,7 +63,7 @@ def fit_critic(ctx, real: torch.Tensor, d_spec: dict, arch: str | None = None, i
         x = real[torch.randint(0, len(real), (batch_size,), generator=g)]
         with torch.no_grad():
             fake = ctx.G(ctx.prior.sample(batch_size, g))
-        d_real, d_fake = _score(D, x).mean(), _score(D, fake).mean()
+        d_real, d_fake = d_score(D, x).mean(), d_score(D, fake).mean()
         loss = d_fake - d_real + gp * gradient_penalty(D, x, fake, g)
         opt.zero_grad()
         loss.backward()

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from ..errors import GanlabError
 from ..io import torch_load
 from ..losses.penalties import gradient_penalty
-from .base import Sampler, batched, register
+from .base import Sampler, batched, d_score, register
 
 STATE = "lrs.pt"
 
@@ -47,22 +47,19 @@ def fit_lrs(ctx, real: torch.Tensor, iters: int = 2000, batch_size: int = 256, m
     opt_w = torch.optim.Adam(w.parameters(), lr=lr, betas=(0.5, 0.9))
     opt_c = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9))
 
-    def score(x):
-        out = critic(x)
-        return out if out.dim() == 1 else out.reshape(len(out), -1)[:, 0]
-
     for _ in tqdm(range(iters), desc="fit-lrs", disable=not progress, leave=False):
         x = real[torch.randint(0, len(real), (batch_size,), generator=g)]
         z = ctx.prior.sample(batch_size, g)
         with torch.no_grad():
             fake = ctx.G(z)
             wz = w(z)
-        loss_c = -(score(x).mean() - (wz * score(fake)).mean()) + 10.0 * gradient_penalty(critic, x, fake, g)
+        loss_c = (-(d_score(critic, x).mean() - (wz * d_score(critic, fake)).mean())
+                  + 10.0 * gradient_penalty(critic, x, fake, g))
         opt_c.zero_grad()
         loss_c.backward()
         opt_c.step()
         with torch.no_grad():
-            d_fake = score(fake)
+            d_fake = d_score(critic, fake)
         wz = w(z)
         gain = (wz * (d_fake - d_fake.mean())).mean()
         loss_w = -gain + lambda1 * (wz.mean() - 1) ** 2 + lambda2 * (F.relu(wz - m) ** 2).mean()

@@ -31,7 +31,6 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
 
     r = Run(run)
     cfg = load_config(r)
-    ck = torch_load(r.checkpoint(checkpoint))
     G = load_generator(run, checkpoint, weights).eval().requires_grad_(False)
     if critic not in CRITICS:
         raise GanlabError(f"--critic '{critic}' is not accepted; accepted: {', '.join(CRITICS)}")
@@ -45,7 +44,7 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
         d_spec = {"name": cfg.model.discriminator, "spectral_norm": cfg.model.spectral_norm,
                   "d_out": cfg.model.d_out, "ac_head": cfg.model.ac_head}
         D = build_discriminator(**d_spec)
-        D.load_state_dict(ck["D"])
+        D.load_state_dict(torch_load(r.checkpoint(checkpoint))["D"])
         D.eval().requires_grad_(False)
         probabilistic = build_loss(cfg.train.loss, d_out=cfg.model.d_out).probabilistic
     real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
