@@ -67,9 +67,11 @@ def test_describe_names_what_differs_from_the_template():
     cfg = c.load("configs/wgan-gp-decay.yaml")
     assert describe(cfg) == "wgan, mlp D, GP 10, n_critic 5, lr plateau"
     cfg = c.load("configs/recipe.yaml", ["latent.prior=normal", "train.epochs=100",
-                                         "train.init_from=runs/a/checkpoints/last.pt"])
+                                         "train.init_from=/disk/runs/a/checkpoints/last.pt"])
     assert describe(cfg) == ("wgan, mlp D, GP 10, n_critic 5, EMA 0.999, lr linear, "
-                             "100 epochs warm-started from runs/a/checkpoints/last.pt")
+                             "100 epochs warm-started from a/last.pt")
+    cfg = c.load("configs/recipe.yaml", ["train.init_from=/disk/g.pt"])
+    assert describe(cfg).endswith("warm-started from g.pt")
 
 
 def test_compare_bad_inputs_are_one_line_errors(tmp_path, capsys):

@@ -100,8 +100,14 @@ def describe(cfg) -> str:
     if cfg.latent.prior != "normal":
         parts.append(f"{cfg.latent.prior} prior" + (" (learnable)" if cfg.latent.learnable else ""))
     if t.init_from:  # the training time shown is this run's only
-        parts.append(f"{t.epochs} epochs warm-started from {t.init_from}")
+        parts.append(f"{t.epochs} epochs warm-started from {_checkpoint_name(t.init_from)}")
     return ", ".join(parts)
+
+
+def _checkpoint_name(path: str) -> str:
+    """RUN/checkpoints/FILE as ``RUN/FILE`` (the source run's name, not where it sat on some disk)."""
+    p = Path(path)
+    return f"{p.parent.parent.name}/{p.name}" if p.parent.name == "checkpoints" else p.name
 
 
 def _evaluation(path: Path, data: dict) -> Evaluation:
