@@ -106,8 +106,10 @@ def describe(cfg) -> str:
 
 def _checkpoint_name(path: str) -> str:
     """RUN/checkpoints/FILE as ``RUN/FILE`` (the source run's name, not where it sat on some disk)."""
+    from ..training.loop import CHECKPOINTS
+
     p = Path(path)
-    return f"{p.parent.parent.name}/{p.name}" if p.parent.name == "checkpoints" else p.name
+    return f"{p.parent.parent.name}/{p.name}" if p.parent.name == CHECKPOINTS else p.name
 
 
 def _evaluation(path: Path, data: dict) -> Evaluation:

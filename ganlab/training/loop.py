@@ -45,6 +45,10 @@ def build_optimizer(cfg: Config, params, lr: float, device: torch.device) -> tor
     return torch.optim.RMSprop(params, lr=lr)
 
 
+#: the folder of a run directory that holds its checkpoints (RUN/checkpoints/last.pt, best.pt, epoch_N.pt)
+CHECKPOINTS = "checkpoints"
+
+
 class Run:
     """The paths of one run directory."""
 
@@ -52,7 +56,7 @@ class Run:
         self.path = Path(path)
         self.config = self.path / "config.yaml"
         self.metrics = self.path / "metrics.jsonl"
-        self.checkpoints = self.path / "checkpoints"
+        self.checkpoints = self.path / CHECKPOINTS
         self.last = self.checkpoints / "last.pt"
         self.best = self.checkpoints / "best.pt"
         self.grids = self.path / "grids"
