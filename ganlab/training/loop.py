@@ -172,7 +172,8 @@ def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, unti
                        unroll=cfg.train.unroll, unroll_lr=cfg.train.unroll_lr or cfg.optim.lr_d,
                        consistency=cfg.consistency, feature_matching=cfg.train.feature_matching,
                        ac_weight=cfg.train.ac_weight if cfg.model.ac_head else 0.0,
-                       ac_g_entropy=cfg.train.ac_g_entropy if cfg.model.ac_head else 0.0)
+                       ac_g_entropy=cfg.train.ac_g_entropy if cfg.model.ac_head else 0.0,
+                       latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta))
     start_epoch, step, elapsed, best = 0, 0, 0.0, math.inf
     evaluator = PeriodicEval(cfg, cache_dir) if cfg.eval.every else None
     if cfg.train.init_from and not (resume and run.last.exists()):

@@ -12,6 +12,7 @@ from ..data.augment import compose
 from ..losses import consistency
 from ..losses.base import Loss
 from ..losses.penalties import PENALTIES
+from .latent_opt import latent_step
 
 #: slots of the statistics tensor
 LOSS_D, LOSS_G, D_REAL, D_FAKE, N_G = range(5)
@@ -53,7 +54,7 @@ class GANStep:
     def __init__(self, G, D, loss: Loss, opt_g, opt_d, *, penalties=(), n_critic: int = 1, clip_d: float = 0.0,
                  ema=None, autocast=contextlib.nullcontext, generator: torch.Generator | None = None,
                  unroll: int = 0, unroll_lr: float = 0.0, consistency=None, feature_matching: float = 0.0,
-                 ac_weight: float = 0.0, ac_g_entropy: float = 0.0):
+                 ac_weight: float = 0.0, ac_g_entropy: float = 0.0, latent_opt: tuple[float, float] = (0.0, 0.0)):
         self.G, self.D, self.loss, self.opt_g, self.opt_d = G, D, loss, opt_g, opt_d
         self.penalties, self.n_critic, self.clip_d = list(penalties), n_critic, clip_d
         self.ema, self.autocast, self.generator = ema, autocast, generator
@@ -63,6 +64,7 @@ class GANStep:
         self.augment = compose(consistency.augment) if self.cr else None
         self.feature_matching = feature_matching
         self.ac_weight, self.ac_g_entropy = ac_weight, ac_g_entropy
+        self.latent_opt = latent_opt  # (alpha, beta) of LOGAN's step on z; alpha 0 = off
 
     @staticmethod
     def stats(device) -> torch.Tensor:
@@ -73,6 +75,8 @@ class GANStep:
         """Update D on (x, G(z)); if ``step`` (1-based count of D updates) is a multiple of n_critic, update G.
         ``y`` (real labels) feeds D's auxiliary classifier head when it has one."""
         G, D, loss = self.G, self.D, self.loss
+        if self.latent_opt[0]:
+            z = latent_step(G, D, z, *self.latent_opt)
         with self.autocast():
             fake = G(z)
             d_real, d_fake = D(x).float(), D(fake.detach()).float()
