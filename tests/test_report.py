@@ -72,6 +72,8 @@ def test_describe_names_what_differs_from_the_template():
                              "100 epochs warm-started from a/last.pt")
     cfg = c.load("configs/recipe.yaml", ["train.init_from=/disk/g.pt"])
     assert describe(cfg).endswith("warm-started from g.pt")
+    assert describe(c.load("configs/logan.yaml")) == ("wgan, mlp D, GP 10, n_critic 5, latent opt (LOGAN) α 0.9, "
+                                                      "EMA 0.999, lr linear")
 
 
 def test_compare_bad_inputs_are_one_line_errors(tmp_path, capsys):

@@ -91,6 +91,8 @@ def describe(cfg) -> str:
         parts.append(f"clip {t.clip_d:g}")
     if t.unroll:
         parts.append(f"unrolled {t.unroll}")
+    if t.latent_opt_alpha:
+        parts.append(f"latent opt (LOGAN) α {t.latent_opt_alpha:g}")
     if t.feature_matching:
         parts.append("feature matching")
     if t.ema:
