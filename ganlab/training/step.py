@@ -75,8 +75,7 @@ class GANStep:
         """Update D on (x, G(z)); if ``step`` (1-based count of D updates) is a multiple of n_critic, update G.
         ``y`` (real labels) feeds D's auxiliary classifier head when it has one."""
         G, D, loss = self.G, self.D, self.loss
-        if self.latent_opt[0]:
-            z = latent_step(G, D, z, *self.latent_opt)
+        z = latent_step(G, D, z, *self.latent_opt)  # z itself when alpha is 0
         with self.autocast():
             fake = G(z)
             d_real, d_fake = D(x).float(), D(fake.detach()).float()
