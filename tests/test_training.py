@@ -40,6 +40,9 @@ def test_run_directory_contents(tmp_path, cache_dir):
     assert 0 < rows[-1]["d_real"] < 1 and 0 < rows[-1]["d_fake"] < 1
     assert (run / "grids" / "epoch_0002.png").exists() and (run / "grids" / "epoch_0003.png").exists()
     assert (run / "checkpoints" / "epoch_0002.pt").exists() and (run / "checkpoints" / "last.pt").exists()
+    assert Run(run).checkpoint("epoch_2") == Run(run).checkpoint("epoch_0002") == run / "checkpoints" / "epoch_0002.pt"
+    with pytest.raises(GanlabError, match="epoch_0002"):  # the error lists what exists
+        Run(run).checkpoint("epoch_1")
     assert c.load(run / "config.yaml") == tiny()
     assert json.loads((run / "summary.json").read_text())["epochs"] == 3
     assert (run / "metrics.png").exists()

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import time
 from pathlib import Path
 
@@ -63,11 +64,12 @@ class Run:
         self.summary = self.path / "summary.json"
 
     def checkpoint(self, which: str) -> Path:
-        """``last``, ``best``, ``epoch_N`` or a path."""
+        """``last``, ``best``, ``epoch_N`` (``epoch_20`` and ``epoch_0020`` alike) or a path."""
+        epoch = re.fullmatch(r"epoch_(\d+)", which)
         if which in ("last", "best"):
             path = self.last if which == "last" else self.best
-        elif which.startswith("epoch_"):
-            path = self.checkpoints / f"{which}.pt"
+        elif epoch:
+            path = self.checkpoints / f"epoch_{int(epoch[1]):04d}.pt"
         else:
             path = Path(which)
         if not path.is_file():
