@@ -6,8 +6,8 @@ of its image, f(z) = D(G(z)):
     g = df/dz,   z' = z + alpha * g / (beta + ||g||^2)
 
 and D's and G's updates of that step both use G(z'). The step is not differentiated through (z' enters as a
-constant): the simpler first-order variant, without the second-order term through dz. G is thus trained on the codes a latent sampler such as DOT moves
-towards, and D sees those harder fakes. Cost: one more G forward and D/G backward to z per D step.
+constant): the simpler first-order variant, without the second-order term through dz. G is thus trained on
+the codes a latent sampler such as DOT moves towards, and D sees those harder fakes. Cost: one more G forward and D/G backward to z per D step.
 """
 from __future__ import annotations
 

@@ -63,13 +63,17 @@ class Run:
         self.grids = self.path / "grids"
         self.summary = self.path / "summary.json"
 
+    def epoch_checkpoint(self, epoch: int) -> Path:
+        """Where epoch ``epoch``'s checkpoint is written (and ``epoch_N`` is looked up)."""
+        return self.checkpoints / f"epoch_{epoch:04d}.pt"
+
     def checkpoint(self, which: str) -> Path:
         """``last``, ``best``, ``epoch_N`` (``epoch_20`` and ``epoch_0020`` alike) or a path."""
         epoch = re.fullmatch(r"epoch_(\d+)", which)
         if which in ("last", "best"):
             path = self.last if which == "last" else self.best
         elif epoch:
-            path = self.checkpoints / f"epoch_{int(epoch[1]):04d}.pt"
+            path = self.epoch_checkpoint(int(epoch[1]))
         else:
             path = Path(which)
         if not path.is_file():
@@ -253,7 +257,7 @@ def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, unti
         if is_best:
             torch_save(state, run.best)
         if epoch % cfg.train.checkpoint_every == 0:
-            torch_save(state, run.checkpoints / f"epoch_{epoch:04d}.pt")
+            torch_save(state, run.epoch_checkpoint(epoch))
         torch_save(state, run.last)  # after the numbered one: 'last' always names a complete epoch
         append_line(run.metrics, json.dumps(row))
         if progress:
