@@ -6,9 +6,10 @@
 Each preset trains into OUT/NAME with the same epochs (an equal budget of passes over the data; WGAN
 presets with n_critic = 5 therefore get a fifth of the generator steps, which the table states) and seed.
 It is restartable: a finished run is kept, an interrupted one is resumed, an evaluation already in
-OUT/NAME/evals is reused. The table goes to OUT/table.md and OUT/table.json; `ganlab compare OUT/*/
---out reports/presets` draws the HTML report of the same runs. One full-protocol evaluation is
-~15 min of two cores; --mnist-only scores with the classifier metrics in seconds.
+OUT/NAME/evals is reused. The table goes to OUT/table.md and OUT/table.json, and every preset's sample
+grid to one picture, OUT/grids.png; `ganlab compare OUT/*/ --out reports/presets` draws the HTML report of
+the same runs. One full-protocol evaluation is ~15 min of two cores; --mnist-only scores with the
+classifier metrics in seconds.
 """
 import argparse
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from ganlab import cli
 from ganlab.errors import GanlabError
-from ganlab.io import read_json, write_json, write_text
+from ganlab.io import atomic_path, read_json, write_json, write_text
 from ganlab.training import config as C, train
 from ganlab.training.loop import Run, load_config
 
@@ -84,6 +85,30 @@ def table(rows: list[dict], epochs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def montage(rows: list[dict], path: Path, cols: int = 6) -> None:
+    """One panel per preset: its evaluation grid (the first samples of the table's evaluation), titled with
+    the preset and its headline number, so the table's numbers can be checked by eye."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    n_rows = -(-len(rows) // cols)
+    fig, axes = plt.subplots(n_rows, cols, figsize=(2.6 * cols, 2.9 * n_rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, r in zip(axes.flat, rows):
+        m = r["metrics"]
+        ax.imshow(Image.open(Path(r["run"]) / "evals" / m["grid"]), cmap="gray", vmin=0, vmax=255)
+        score = f"FID {m['fid']:.1f}" if "fid" in m else f"MNIST-FID {m['mnist_fid']:.0f}"
+        ax.set_title(f"{r['preset']}\n{score}", fontsize=9)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=80)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, required=True, help="the budget of every preset")
@@ -116,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: done in {time.time() - t:.0f} s", flush=True)
         write_json(out / "table.json", {"epochs": args.epochs, "seed": args.seed, "sets": args.set, "rows": rows})
         write_text(out / "table.md", table(rows, args.epochs))
-        print(f"wrote {out / 'table.md'} and {out / 'table.json'}")
+        montage(rows, out / "grids.png")
+        print(f"wrote {out / 'table.md'}, {out / 'table.json'} and {out / 'grids.png'}")
     except GanlabError as exc:
         print(f"presets: error: {exc}", file=sys.stderr)
         return 2

@@ -24,6 +24,10 @@ def test_table_of_two_presets_then_rerun_reuses_everything(tmp_path, cache_dir, 
     assert all(r["metrics"]["classes_covered"] >= 1 and "fid" not in r["metrics"] for r in rows.values())
     md = (out / "table.md").read_text()
     assert md.count("\n| vanilla |") == 1 and md.count("\n| wgan-gp |") == 1 and "MNIST-FID" in md
+    from PIL import Image
+
+    with Image.open(out / "grids.png") as im:  # one panel per preset, six to a row
+        assert im.width > 2 * im.height > 0
     weights = (out / "vanilla" / "checkpoints" / "last.pt").stat().st_mtime_ns
     evals = (out / "vanilla" / "evals" / "last--prior.json").stat().st_mtime_ns
     assert presets.main(["--epochs", "1", "--out", str(out), "--only", "vanilla"] + TINY) == 0
