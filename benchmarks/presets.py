@@ -100,7 +100,8 @@ def montage(rows: list[dict], path: Path, cols: int = 6) -> None:
         ax.axis("off")
     for ax, r in zip(axes.flat, rows):
         m = r["metrics"]
-        ax.imshow(Image.open(Path(r["run"]) / "evals" / m["grid"]), cmap="gray", vmin=0, vmax=255)
+        with Image.open(Path(r["run"]) / "evals" / m["grid"]) as im:
+            ax.imshow(im.convert("L"), cmap="gray", vmin=0, vmax=255)
         score = f"FID {m['fid']:.1f}" if "fid" in m else f"MNIST-FID {m['mnist_fid']:.0f}"
         ax.set_title(f"{r['preset']}\n{score}", fontsize=9)
     fig.tight_layout()
