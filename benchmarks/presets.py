@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ganlab import cli
 from ganlab.errors import GanlabError
-from ganlab.io import atomic_path, read_json, write_json, write_text
+from ganlab.images import save_figure
+from ganlab.io import read_json, write_json, write_text
 from ganlab.training import config as C, train
 from ganlab.training.loop import Run, load_config
 
@@ -105,9 +106,7 @@ def montage(rows: list[dict], path: Path, cols: int = 6) -> None:
         score = f"FID {m['fid']:.1f}" if "fid" in m else f"MNIST-FID {m['mnist_fid']:.0f}"
         ax.set_title(f"{r['preset']}\n{score}", fontsize=9)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=80)
-    plt.close(fig)
+    save_figure(fig, path, dpi=80)
 
 
 def main(argv: list[str] | None = None) -> int:

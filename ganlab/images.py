@@ -42,6 +42,15 @@ def save_grid(images: np.ndarray, path: str | os.PathLike, nrow: int | None = No
     save_png(grid(images, nrow), path, scale=scale)
 
 
+def save_figure(fig, path: str | os.PathLike, dpi: int) -> None:
+    """Write a matplotlib figure as a PNG (atomically: temp file, then rename) and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    plt.close(fig)
+
+
 def write_pngs(images: np.ndarray, directory: Path, start: int = 0) -> None:
     """Write ``start.png, start+1.png, ...`` as 28x28 8-bit grayscale PNGs into ``directory``."""
     for i, img in enumerate(images, start):

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..images import grid, save_png, to_uint8
-from ..io import atomic_path, write_json
+from ..images import grid, save_figure, save_png, to_uint8
+from ..io import write_json
 from .run import parse_chain, run_context, sample_run
 
 
@@ -53,9 +53,7 @@ def _plot(rows, sampler, param, path, full):
         ax.set_xlabel(f"{sampler}.{param}")
         ax.set_title(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, path, dpi=90)
 
 
 def accepted_rejected_grid(run, sampler, opts, path, checkpoint="last", seed=0, cache=None, n=50, critic="run"):

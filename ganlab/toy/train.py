@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 
 from ..errors import GanlabError
-from ..io import append_line, atomic_path, write_json, write_text
+from ..images import save_figure
+from ..io import append_line, write_json, write_text
 from ..losses import LOSSES, build_loss
 from ..training import config as config_mod
 from ..training.config import OptimConfig, RegularizerConfig
@@ -98,11 +99,6 @@ def _scatter(ax, real, fake, title):
     ax.set_aspect("equal")
 
 
-def _save(fig, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=80)
-
-
 def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True) -> Path:
     import matplotlib
 
@@ -150,8 +146,7 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
             snapshots.append((step, fake.numpy(), row))
             fig, ax = plt.subplots(figsize=(3, 3))
             _scatter(ax, real_show.numpy(), fake.numpy(), f"step {step}: {row['modes_covered']}/{row['n_modes']} modes")
-            _save(fig, run / "snapshots" / f"step_{step:06d}.png")
-            plt.close(fig)
+            save_figure(fig, run / "snapshots" / f"step_{step:06d}.png", dpi=80)
             if progress:
                 print(f"step {step}: modes {row['modes_covered']}/{row['n_modes']}  "
                       f"high-quality {row['high_quality']:.3f}  loss_d {row['loss_d']:.3f}")
@@ -161,7 +156,6 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
                                               f"hq {row['high_quality']:.2f}")
     fig.suptitle(f"{cfg.dataset}, loss {cfg.train.loss}", fontsize=10)
     fig.tight_layout()
-    _save(fig, run / "strip.png")
-    plt.close(fig)
+    save_figure(fig, run / "strip.png", dpi=80)
     write_json(run / "summary.json", {"final": rows[-1], "seconds": round(time.perf_counter() - t0, 2)})
     return run

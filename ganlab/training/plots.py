@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import atomic_path
+from ..images import save_figure
 
 #: periodic-evaluation keys drawn on the 0..1 panel (precision / recall over epochs)
 UNIT = ("eval_precision", "eval_recall", "eval_density", "eval_coverage")
@@ -52,6 +52,4 @@ def plot_metrics(rows: list[dict], path: Path, pr_points: list[dict] | None = No
         ax.set_xlabel("epoch")
         i += 1
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
