@@ -1,17 +1,21 @@
 """The presets table (issue 4): train every preset in configs/ at one budget and seed, evaluate each, tabulate.
 
     python benchmarks/presets.py --epochs 20 --out runs/presets-20 [--only vanilla wgan-gp ...]
-                                 [--mnist-only] [--set KEY=VALUE ...] [--threads 1]
+                                 [--mnist-only] [--set KEY=VALUE ...] [--threads 1] [--update TABLE.json]
 
 Each preset trains into OUT/NAME with the same epochs (an equal budget of passes over the data; WGAN
 presets with n_critic = 5 therefore get a fifth of the generator steps, which the table states) and seed.
 It is restartable: a finished run is kept, an interrupted one is resumed, an evaluation already in
-OUT/NAME/evals is reused. The table goes to OUT/table.md and OUT/table.json, and every preset's sample
-grid to one picture, OUT/grids.png; `ganlab compare OUT/*/ --out reports/presets` draws the HTML report of
-the same runs. One full-protocol evaluation is ~15 min of two cores; --mnist-only scores with the
-classifier metrics in seconds.
+OUT/NAME/evals is reused. The table goes to OUT/table.md and OUT/table.json, each preset's sample grid to
+OUT/grids/NAME.png and all of them to one picture, OUT/grids.png, so the table's folder holds everything it
+shows. --update merges into an earlier table (of the same epochs, seed and --set): its rows for the presets
+not run now are kept, with their grids, so a table can be completed over several sessions or machines
+without the earlier runs. `ganlab compare OUT/*/ --out reports/presets` draws the HTML report of the runs.
+One full-protocol evaluation is ~15 min of two cores; --mnist-only scores with the classifier metrics in
+seconds.
 """
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -19,7 +23,7 @@ from pathlib import Path
 from ganlab import cli
 from ganlab.errors import GanlabError
 from ganlab.images import save_figure
-from ganlab.io import read_json, write_json, write_text
+from ganlab.io import atomic_path, read_json, write_json, write_text
 from ganlab.training import config as C, train
 from ganlab.training.loop import Run, load_config
 
@@ -72,6 +76,33 @@ def evaluate_preset(run_dir: Path, mnist_only: bool, n: int, quiet: bool) -> dic
     return read_json(path)
 
 
+def copy_grid(src: Path, out: Path, name: str) -> str:
+    """Copy a preset's sample grid into the table's folder; return its path relative to that folder."""
+    rel = f"grids/{name}.png"
+    if src.exists() and src.resolve() != (out / rel).resolve():
+        with atomic_path(out / rel) as tmp:
+            shutil.copyfile(src, tmp)
+    return rel
+
+
+def earlier_table(previous: Path, head: dict) -> dict:
+    """The table to --update, checked before any training: same epochs, seed and --set as this one."""
+    prev = read_json(previous)
+    theirs = {k: prev.get(k) for k in head}
+    if theirs != head:
+        raise GanlabError(f"--update {previous} is a table of {theirs}, this one of {head}; they do not merge")
+    return prev
+
+
+def merge(rows: list[dict], prev: dict, previous: Path, out: Path) -> list[dict]:
+    """The rows of the earlier table ``prev`` (read from ``previous``) for presets not in ``rows``, plus ``rows``."""
+    done = {r["preset"] for r in rows}
+    kept = [dict(r) for r in prev.get("rows", []) if r["preset"] not in done]
+    for r in kept:
+        r["grid"] = copy_grid(previous.parent / r.get("grid", f"grids/{r['preset']}.png"), out, r["preset"])
+    return sorted(kept + rows, key=lambda r: r["preset"])
+
+
 def table(rows: list[dict], epochs: int) -> str:
     present = [c for c in COLUMNS if any(c[0] in r["metrics"] for r in rows)]
     head = ["preset", "loss", "D", "n_critic", "G steps", "train s"] + [c[1] for c in present]
@@ -86,9 +117,9 @@ def table(rows: list[dict], epochs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def montage(rows: list[dict], path: Path, cols: int = 6) -> None:
-    """One panel per preset: its evaluation grid (the first samples of the table's evaluation), titled with
-    the preset and its headline number, so the table's numbers can be checked by eye."""
+def montage(rows: list[dict], out: Path, cols: int = 6) -> None:
+    """OUT/grids.png: one panel per preset, its evaluation grid (the first samples of the table's evaluation)
+    titled with the preset and its headline number, so the table's numbers can be checked by eye."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -101,12 +132,16 @@ def montage(rows: list[dict], path: Path, cols: int = 6) -> None:
         ax.axis("off")
     for ax, r in zip(axes.flat, rows):
         m = r["metrics"]
-        with Image.open(Path(r["run"]) / "evals" / m["grid"]) as im:
-            ax.imshow(im.convert("L"), cmap="gray", vmin=0, vmax=255)
+        grid = out / r["grid"]
+        if grid.exists():
+            with Image.open(grid) as im:
+                ax.imshow(im.convert("L"), cmap="gray", vmin=0, vmax=255)
+        else:  # a row kept by --update from a table whose folder had no grid for it
+            ax.text(0.5, 0.5, "(no grid)", ha="center", va="center", transform=ax.transAxes)
         score = f"FID {m['fid']:.1f}" if "fid" in m else f"MNIST-FID {m['mnist_fid']:.0f}"
         ax.set_title(f"{r['preset']}\n{score}", fontsize=9)
     fig.tight_layout()
-    save_figure(fig, path, dpi=80)
+    save_figure(fig, out / "grids.png", dpi=80)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch threads per training (0: torch's default)")
     p.add_argument("--mnist-only", action="store_true", help="classifier metrics only (seconds per preset)")
     p.add_argument("--n", type=int, default=10000, help="samples per evaluation")
+    p.add_argument("--update", metavar="TABLE.json", help="merge into this earlier table (same epochs, seed, --set)")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     try:
@@ -126,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             raise GanlabError(f"--epochs {args.epochs} must be >= 1")
         out = Path(args.out)
         sets = args.set + ([f"train.threads={args.threads}"] if args.threads else [])
+        head = {"epochs": args.epochs, "seed": args.seed, "sets": args.set}
+        prev = earlier_table(Path(args.update), head) if args.update else None
         rows = []
         for name in presets(args.only):
             t = time.time()
@@ -137,11 +175,14 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"preset": name, "run": str(run_dir), "loss": cfg.train.loss,
                          "discriminator": cfg.model.discriminator + ("+sn" if cfg.model.spectral_norm else ""),
                          "n_critic": cfg.train.n_critic, "g_steps": steps // max(cfg.train.n_critic, 1),
-                         "train_seconds": summary["wall_seconds"], "metrics": metrics})
+                         "train_seconds": summary["wall_seconds"], "metrics": metrics,
+                         "grid": copy_grid(run_dir / "evals" / metrics["grid"], out, name)})
             print(f"{name}: done in {time.time() - t:.0f} s", flush=True)
-        write_json(out / "table.json", {"epochs": args.epochs, "seed": args.seed, "sets": args.set, "rows": rows})
+        if prev is not None:
+            rows = merge(rows, prev, Path(args.update), out)
+        write_json(out / "table.json", {**head, "rows": rows})
         write_text(out / "table.md", table(rows, args.epochs))
-        montage(rows, out / "grids.png")
+        montage(rows, out)
         print(f"wrote {out / 'table.md'}, {out / 'table.json'} and {out / 'grids.png'}")
     except GanlabError as exc:
         print(f"presets: error: {exc}", file=sys.stderr)

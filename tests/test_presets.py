@@ -28,11 +28,39 @@ def test_table_of_two_presets_then_rerun_reuses_everything(tmp_path, cache_dir, 
 
     with Image.open(out / "grids.png") as im:  # one panel per preset, six to a row
         assert im.width > 2 * im.height > 0
+    assert rows["vanilla"]["grid"] == "grids/vanilla.png"  # the table's folder holds each preset's grid
+    assert (out / "grids" / "vanilla.png").read_bytes() == \
+        (out / "vanilla" / "evals" / rows["vanilla"]["metrics"]["grid"]).read_bytes()
     weights = (out / "vanilla" / "checkpoints" / "last.pt").stat().st_mtime_ns
     evals = (out / "vanilla" / "evals" / "last--prior.json").stat().st_mtime_ns
     assert presets.main(["--epochs", "1", "--out", str(out), "--only", "vanilla"] + TINY) == 0
     assert (out / "vanilla" / "checkpoints" / "last.pt").stat().st_mtime_ns == weights  # not retrained
     assert (out / "vanilla" / "evals" / "last--prior.json").stat().st_mtime_ns == evals  # not re-evaluated
+
+
+def test_update_completes_an_earlier_table_without_its_runs(tmp_path, cache_dir, capsys):
+    import shutil
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert presets.main(["--epochs", "1", "--out", str(first), "--only", "vanilla", "wgan-gp"] + TINY) == 0
+    earlier = json.loads((first / "table.json").read_text())
+    shutil.rmtree(first / "vanilla")  # the earlier runs are gone (another session, another machine)
+    shutil.rmtree(first / "wgan-gp")
+    assert presets.main(["--epochs", "1", "--out", str(second), "--only", "wgan-gp", "hinge",
+                         "--update", str(first / "table.json")] + TINY) == 0
+    table = json.loads((second / "table.json").read_text())
+    assert [r["preset"] for r in table["rows"]] == ["hinge", "vanilla", "wgan-gp"]
+    rows = {r["preset"]: r for r in table["rows"]}
+    assert rows["vanilla"] == earlier["rows"][0]  # kept as it was
+    assert rows["wgan-gp"]["run"] == str(second / "wgan-gp")  # replaced by this invocation's run
+    assert (second / "grids" / "vanilla.png").read_bytes() == (first / "grids" / "vanilla.png").read_bytes()
+    assert (second / "table.md").read_text().count("\n| vanilla |") == 1
+    # a table of another budget does not merge
+    capsys.readouterr()
+    assert presets.main(["--epochs", "2", "--out", str(tmp_path / "third"), "--only", "wgan-gp",
+                         "--update", str(first / "table.json")] + TINY) == 2
+    assert "do not merge" in capsys.readouterr().err
+    assert not (tmp_path / "third").exists()  # refused before any training
 
 
 def test_interrupted_preset_is_resumed(tmp_path, cache_dir):
