@@ -15,7 +15,6 @@ One full-protocol evaluation is ~15 min of two cores; --mnist-only scores with t
 seconds.
 """
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 from ganlab import cli
 from ganlab.errors import GanlabError
 from ganlab.images import save_figure
-from ganlab.io import atomic_path, read_json, write_json, write_text
+from ganlab.io import read_json, write_bytes, write_json, write_text
 from ganlab.training import config as C, train
 from ganlab.training.loop import Run, load_config
 
@@ -80,8 +79,7 @@ def copy_grid(src: Path, out: Path, name: str) -> str:
     """Copy a preset's sample grid into the table's folder; return its path relative to that folder."""
     rel = f"grids/{name}.png"
     if src.exists() and src.resolve() != (out / rel).resolve():
-        with atomic_path(out / rel) as tmp:
-            shutil.copyfile(src, tmp)
+        write_bytes(out / rel, src.read_bytes())
     return rel
 
 
@@ -94,12 +92,12 @@ def earlier_table(previous: Path, head: dict) -> dict:
     return prev
 
 
-def merge(rows: list[dict], prev: dict, previous: Path, out: Path) -> list[dict]:
-    """The rows of the earlier table ``prev`` (read from ``previous``) for presets not in ``rows``, plus ``rows``."""
+def merge(rows: list[dict], prev: dict, prev_dir: Path, out: Path) -> list[dict]:
+    """The rows of the earlier table ``prev`` (in folder ``prev_dir``) for presets not in ``rows``, plus ``rows``."""
     done = {r["preset"] for r in rows}
     kept = [dict(r) for r in prev.get("rows", []) if r["preset"] not in done]
     for r in kept:
-        r["grid"] = copy_grid(previous.parent / r.get("grid", f"grids/{r['preset']}.png"), out, r["preset"])
+        r["grid"] = copy_grid(prev_dir / r.get("grid", f"grids/{r['preset']}.png"), out, r["preset"])
     return sorted(kept + rows, key=lambda r: r["preset"])
 
 
@@ -179,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                          "grid": copy_grid(run_dir / "evals" / metrics["grid"], out, name)})
             print(f"{name}: done in {time.time() - t:.0f} s", flush=True)
         if prev is not None:
-            rows = merge(rows, prev, Path(args.update), out)
+            rows = merge(rows, prev, Path(args.update).parent, out)
         write_json(out / "table.json", {**head, "rows": rows})
         write_text(out / "table.md", table(rows, args.epochs))
         montage(rows, out)
