@@ -239,6 +239,22 @@ def cmd_sweep_sampler(args) -> None:
     print(f"sweep written to {res['dir']} (sweep.json, sweep.png)")
 
 
+def cmd_sweep(args) -> None:
+    from .sweeps import load
+    from .sweeps.engine import run_sweep
+
+    if args.resume and args.out and Path(args.out).resolve() != Path(args.resume).resolve():
+        raise GanlabError("give the sweep folder once: --resume OUT (without --out)")
+    out = args.resume or args.out
+    if not out:
+        raise GanlabError("ganlab sweep needs --out OUT (a new sweep folder) or --resume OUT")
+    if not args.spec and not args.resume:
+        raise GanlabError("ganlab sweep needs a SPEC file (e.g. configs/sweeps/presets.yaml) or --resume OUT")
+    spec = load(args.spec) if args.spec else None
+    run_sweep(spec, out, resume=bool(args.resume), cpus=args.cpus, threads=args.threads_per_trial,
+              address=args.address, cache_dir=args.cache_dir, quiet=args.quiet)
+
+
 def cmd_compare(args) -> None:
     from .report import compare
 
@@ -376,6 +392,19 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--out", help="run directory")
     y.add_argument("--quiet", action="store_true")
     y.set_defaults(func=cmd_toy)
+
+    sp = sub.add_parser("sweep", help="many configs and seeds as one resumable Ray Tune experiment")
+    sp.add_argument("spec", nargs="?", help="the sweep SPEC (YAML; see ganlab/sweeps/spec.py, configs/sweeps/)")
+    sp.add_argument("--out", help="the sweep folder (trials/, tune/, table.md, table.json)")
+    sp.add_argument("--resume", metavar="OUT", help="continue the sweep in OUT (with SPEC: refused if it changed)")
+    sp.add_argument("--cpus", type=int, help="CPUs of the embedded Ray (default: all of this machine's)")
+    sp.add_argument("--threads-per-trial", type=int, default=1,
+                    help="torch threads (and Ray CPUs) per trial (default 1: see docs/RESULTS.md, sweep throughput)")
+    sp.add_argument("--address", help="join a Ray cluster (auto, or HOST:PORT of 'ray start --head') instead of "
+                                      "starting Ray here; OUT must be on storage every node mounts")
+    sp.add_argument("--quiet", action="store_true", help="only the lines of trials that end")
+    sp.add_argument("--cache-dir", help="ganlab cache (default $GANLAB_CACHE or ~/.cache/ganlab)")
+    sp.set_defaults(func=cmd_sweep)
 
     cp = sub.add_parser("compare", help="an HTML report and leaderboard of runs and evaluations")
     cp.add_argument("inputs", nargs="+", metavar="RUN_OR_JSON",

@@ -11,6 +11,6 @@ fi
 pip_q() { python -m pip install -q --disable-pip-version-check "$@"; }
 python -c "import torch" 2>/dev/null || pip_q "torch==2.13.0"
 extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
+[ "${1:-}" = "--test" ] && extras="[test,sweep]"
 pip_q -e ".${extras}"
 ganlab data fetch

@@ -1,4 +1,5 @@
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,3 +178,39 @@ def test_warm_start_errors(tmp_path, cache_dir):
     with pytest.raises(GanlabError, match="D in .* does not fit"):
         train(tiny(1, [f"train.init_from={Run(src).last}", "model.discriminator=conv"]), tmp_path / "r3",
               progress=False)
+
+
+def test_a_run_directory_has_one_writer_and_a_killed_writer_leaves_no_stuck_lock(tmp_path, cache_dir):
+    from ganlab.training.loop import RunLock
+
+    run = train(tiny(1), tmp_path / "r", progress=False)
+    with RunLock(run):  # another process (here: this one) owns the run
+        with pytest.raises(GanlabError, match=r"is in use by another process \(pid \d+\)"):
+            train(None, run, resume=True, progress=False)
+        with pytest.raises(GanlabError, match="is in use by another process"):
+            train(tiny(1), run, progress=False)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
+                               "from ganlab.training.loop import RunLock; l = RunLock(Path(sys.argv[1])).__enter__(); "
+                               "print('locked', flush=True); time.sleep(60)", str(run)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    with pytest.raises(GanlabError, match=f"pid {holder.pid}"):
+        train(None, run, resume=True, progress=False)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    train(None, run, resume=True, progress=False)  # the kernel released the killed holder's lock
+
+
+def test_tensorboard_curves_and_grids_and_a_resume_purges_what_came_after_its_checkpoint(tmp_path, cache_dir):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run = train(tiny(3), tmp_path / "r", progress=False)
+    # as if killed after epoch 3's events were written but before its checkpoint: last.pt is epoch 2's
+    shutil.copy(run / "checkpoints" / "epoch_0002.pt", run / "checkpoints" / "last.pt")
+    train(None, run, resume=True, progress=False)
+    acc = EventAccumulator(str(run / "tb"))
+    acc.Reload()
+    rows = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    loss_d = acc.Scalars("train/loss_d")
+    assert [e.step for e in loss_d] == [1, 2, 3]  # epoch 3 once: the first run's was purged
+    assert [e.value for e in loss_d] == pytest.approx([r["loss_d"] for r in rows])
+    assert [e.step for e in acc.Images("samples")] == [2, 3]  # sample_every 2, and the last epoch

@@ -19,15 +19,26 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.=_+-]+", "_", text).strip("_")[:120] or "prior"
 
 
+TEST_REF = "mnist-test"
+
+
+def evaluation_path(run: str | os.PathLike, result: dict) -> Path:
+    """RUN/evals/CHECKPOINT[-raw]--SAMPLER[--ref-REF].json: where an evaluation of ``result``'s checkpoint,
+    weights, sampler and reference (``ref``, the reference set's id; the MNIST test set when absent) is kept."""
+    raw = "-raw" if result.get("weights") == "raw" else ""
+    ref = result.get("ref", TEST_REF)
+    label = f"{_slug(result['checkpoint'])}{raw}--{_slug(result['sampler_spec'])}" + \
+        ("" if ref == TEST_REF else f"--ref-{_slug(ref)}")
+    return Path(run) / EVALS / f"{label}.json"
+
+
 def save_run_evaluation(run: str | os.PathLike, result: dict, images: np.ndarray) -> Path:
-    """Keep an evaluation in RUN/evals/CHECKPOINT--SAMPLER.json, with a grid of its first 100 images beside it."""
+    """Keep an evaluation at :func:`evaluation_path`, with a grid of its first 100 images beside it."""
     from ..images import save_grid
 
-    raw = "-raw" if result.get("weights") == "raw" else ""
-    label = f"{_slug(result['checkpoint'])}{raw}--{_slug(result['sampler_spec'])}"
-    d = Path(run) / EVALS
-    save_grid(images[:100], d / f"{label}.png", nrow=10)
-    path = d / f"{label}.json"
+    path = evaluation_path(run, result)
+    label = path.stem
+    save_grid(images[:100], path.with_suffix(".png"), nrow=10)
     write_json(path, {**result, "label": label, "grid": f"{label}.png"})
     return path
 
@@ -62,8 +73,10 @@ class Entry:
 
     def best(self) -> Evaluation | None:
         """The evaluation a one-row-per-run leaderboard shows: the lowest FID (else the lowest MNIST-FID)."""
-        full = [e for e in self.evaluations if e.full]
-        pool = full or self.evaluations
+        on_test = [e for e in self.evaluations if e.metrics.get("ref", TEST_REF) == TEST_REF]
+        evaluations = on_test or self.evaluations  # one protocol: evaluations on other references only if alone
+        full = [e for e in evaluations if e.full]
+        pool = full or evaluations
         key = "fid" if full else "mnist_fid"
         return min(pool, key=lambda e: e.metrics.get(key, float("inf"))) if pool else None
 

@@ -121,11 +121,57 @@ th{background:#f3f3f3}.figs{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}
 img{image-rendering:pixelated;max-width:100%}section.run{border-top:2px solid #ddd;margin-top:2em}"""
 
 
+def _expand(paths: list[str | os.PathLike]) -> tuple[list[Entry], list[Path]]:
+    """The entries of the inputs (a sweep folder gives one per trial) and the sweep folders among them."""
+    from ..sweeps.engine import SWEEP_FILE, TRIALS
+    from ..sweeps.table import trials_of
+
+    entries, sweeps = [], []
+    for p in map(Path, paths):
+        if (p / SWEEP_FILE).is_file():
+            sweeps.append(p)
+            for t in trials_of(p):
+                if (p / TRIALS / t["name"] / "config.yaml").is_file():
+                    entries.append(load_entry(p / TRIALS / t["name"]))
+        else:
+            entries.append(load_entry(p))
+    return entries, sweeps
+
+
+def _sweep_section(path: Path, linked: set[str]) -> str:
+    """A sweep's table: one row per config, every metric as mean ± std over seeds, each seed linked to its run."""
+    from ..io import read_json
+    from ..sweeps.table import COLUMNS as SWEEP_COLUMNS, _cell, aggregate, markdown, trials_of
+
+    rows = aggregate(trials_of(path))
+    present = [c for c in SWEEP_COLUMNS if any(c[0] in r["metrics"] for r in rows)]
+    caption = markdown(rows, read_json(path / "sweep.json")).splitlines()[0]
+    head = ["config", "seeds done", *[h for _, h, _ in present], "trials"]
+    out = [f'<section class="sweep"><h2>Sweep {html.escape(path.name)}</h2><p>{html.escape(caption)}</p>',
+           '<table class="sweep"><thead><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+           + "</tr></thead><tbody>"]
+    for r in rows:
+        links = []
+        for name, seed in zip(r["trials"], r["seeds"]):
+            label = f"s{seed}" + (" (failed)" if str(seed) in r["failed"] else " (pending)" if seed in r["pending"] else "")
+            links.append(f'<a href="#{html.escape(name)}">{html.escape(label)}</a>' if name in linked
+                         else html.escape(label))
+        cells = [html.escape(r["row"]), f"{r['done']}/{len(r['seeds'])}",
+                 *[html.escape(_cell(r["metrics"].get(k), d)) for k, _, d in present], " ".join(links)]
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</tbody></table>")
+    if (path / "grids.png").is_file():
+        out.append(f"<figure>{_img(path / 'grids.png', path.name + ' samples of every trial')}<figcaption>every "
+                   f"finished trial's samples</figcaption></figure>")
+    return "\n".join(out) + "</section>"
+
+
 def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str = "ganlab comparison") -> Path:
-    """Write OUT/index.html, OUT/leaderboard.md, OUT/leaderboard.json (and OUT/plots/); returns index.html."""
+    """Write OUT/index.html, OUT/leaderboard.md, OUT/leaderboard.json (and OUT/plots/); returns index.html.
+    A sweep folder among the inputs adds its table (mean ± std over seeds per config) and one entry per trial."""
     if not paths:
-        raise GanlabError("ganlab compare needs at least one run directory or evaluation .json")
-    entries = [load_entry(p) for p in paths]
+        raise GanlabError("ganlab compare needs at least one run directory, sweep folder or evaluation .json")
+    entries, sweeps = _expand(paths)
     names = [e.name for e in entries]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -144,6 +190,7 @@ def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str =
             "<p>Protocol: 10,000 samples vs the 10,000 MNIST test images unless n says otherwise; TF-Inception "
             "pool features (FID, KID), k = 3 precision/recall, k = 5 density/coverage; MNIST-FID and classes from "
             "ganlab's MNIST classifier. One row per input: its best evaluation (lowest FID).</p>"
+            + "".join(_sweep_section(p, set(names)) for p in sweeps) +
             f"<h2>Leaderboard</h2>{_table(best, 'leaderboard')}"
             f"<h2>Every evaluation</h2>{_table(every, 'evaluations')}{sections}</body></html>")
     index = out / "index.html"

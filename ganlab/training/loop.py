@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import json
 import math
 import os
 import re
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 from tqdm import tqdm
@@ -130,19 +132,61 @@ def warm_start(path: str | os.PathLike, G: torch.nn.Module, D: torch.nn.Module, 
 
 
 def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, until_epoch: int | None = None,
-          progress: bool = True, cache_dir: str | None = None) -> Path:
+          progress: bool = True, cache_dir: str | None = None,
+          on_epoch: Callable[[dict], None] | None = None) -> Path:
     """Train ``cfg`` into ``run_dir``. With ``resume`` the config is read from the run directory.
 
-    ``until_epoch`` stops (resumably) after that epoch: a run can be trained in chunks.
+    ``until_epoch`` stops (resumably) after that epoch: a run can be trained in chunks. ``on_epoch`` is called
+    with each epoch's metrics row once that epoch's checkpoint is on disk (a sweep reports it to Ray Tune).
+    One process at a time owns a run directory (``RUN/.lock``, released by the kernel when a process dies).
     """
     run = Run(run_dir)
+    if not resume:
+        run.path.mkdir(parents=True, exist_ok=True)
+    with RunLock(run.path):
+        return _train(cfg, run, resume, until_epoch, progress, cache_dir, on_epoch)
+
+
+class RunLock:
+    """An exclusive ``flock`` on ``RUN/.lock``: a second writer of the same run directory is refused at once,
+    and a lock held by a killed process is gone with it (the kernel releases it)."""
+
+    NAME = ".lock"
+
+    def __init__(self, path: Path):
+        self.path = path / self.NAME
+        self.fd: int | None = None
+
+    def __enter__(self) -> "RunLock":
+        if not self.path.parent.is_dir():
+            raise GanlabError(f"{self.path.parent} is not a ganlab run directory (it does not exist)")
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise GanlabError(f"run directory {self.path.parent} is in use by another process (pid {holder}); "
+                              f"wait for it to end or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the flock
+            self.fd = None
+
+
+def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, progress: bool,
+           cache_dir: str | None, on_epoch: Callable[[dict], None] | None) -> Path:
     if resume:
         cfg = load_config(run)
     else:
-        if run.path.exists() and any(run.path.iterdir()):
+        if any(p.name != RunLock.NAME for p in run.path.iterdir()):
             raise GanlabError(f"run directory {run.path} exists and is not empty; "
                               f"use --resume {run.path} to continue it or choose another --out")
-        run.path.mkdir(parents=True, exist_ok=True)
         write_text(run.config, config_mod.dump(cfg))
     device = resolve_device(cfg.train.device)
     if cfg.train.threads:
@@ -202,73 +246,109 @@ def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, unti
         start_epoch, step, elapsed, best = ck["epoch"], ck["step"], ck["elapsed"], ck.get("best", math.inf)
     rows = [r for r in read_metrics(run) if r.get("epoch", 0) <= start_epoch]
     write_text(run.metrics, "".join(json.dumps(r) + "\n" for r in rows))  # drop epochs after the checkpoint
+    board = Board(run, start_epoch)
 
-    last_epoch = cfg.train.epochs if until_epoch is None else min(until_epoch, cfg.train.epochs)
-    for epoch in range(start_epoch + 1, last_epoch + 1):
-        t0 = time.perf_counter()
-        G.train()
-        D.train()
-        acc = GANStep.stats(device)  # sums over the epoch, kept on the device
-        perm = torch.randperm(n_real, generator=gen, device=device)
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{cfg.train.epochs}", leave=False,
-                   disable=not progress, mininterval=1.0)
-        for i in bar:
-            idx = perm[i * bs:(i + 1) * bs]
-            step += 1
-            gan_step(real_all[idx], prior.sample(len(idx), gen, device), step, acc, labels_all[idx])
-            if step % CHECK_EVERY == 0 and not torch.isfinite(acc).all():
-                break
-        bar.close()
-        sums = acc.tolist()
-        if not all(math.isfinite(v) for v in sums):
-            good = f"the last good checkpoint is {run.last} (epoch {start_epoch})" if run.last.exists() else \
-                "no checkpoint was written yet"
-            raise GanlabError(f"training diverged in epoch {epoch} (non-finite loss or D output: "
-                              f"loss_d={sums[0]:.4g}, loss_g={sums[1]:.4g}); stopped, {good}")
-        seconds = time.perf_counter() - t0
-        elapsed += seconds
-        row = {"epoch": epoch, "step": step, "loss_d": sums[LOSS_D] / steps_per_epoch,
-               "loss_g": sums[LOSS_G] / max(sums[N_G], 1), "d_real": sums[D_REAL] / steps_per_epoch,
-               "d_fake": sums[D_FAKE] / steps_per_epoch, "seconds": round(seconds, 3),
-               "images_per_s": round(n_real / seconds, 1)}
-        G_out = ema.model if ema else G  # the generator that is sampled and evaluated
-        if epoch % cfg.train.sample_every == 0 or epoch == cfg.train.epochs:
-            G_out.eval()
-            with torch.no_grad():  # the same z every time (drawn from the current prior with a fixed seed)
-                fixed_z = prior.sample(100, torch.Generator(device=device).manual_seed(cfg.seed), device)
-                save_grid(to_uint8(G_out(fixed_z)), run.grids / f"epoch_{epoch:04d}.png", nrow=10)
-        is_best, metric = False, None
-        if evaluator and (epoch % cfg.eval.every == 0 or epoch == cfg.train.epochs):
-            scores = evaluator(G_out, prior)
-            row.update({f"eval_{k}": v for k, v in scores.items()})
-            metric = scores[cfg.eval.metric]
-            is_best = metric < best
-            best = min(best, metric)
-        for sch in schedules:
-            step_schedule(sch, metric)
-        row["lr_g"], row["lr_d"] = opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]
-        state = {"G": G.state_dict(), "D": D.state_dict(), "prior": prior.state_dict(),
-                 "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                 "gen_state": gen.get_state(), "torch_rng": torch.get_rng_state(),
-                 "epoch": epoch, "step": step, "elapsed": elapsed, "best": best}
-        if ema:
-            state["G_ema"] = ema.model.state_dict()
-        state["schedules"] = [sch.state_dict() if sch is not None else {} for sch in schedules]
-        if is_best:
-            torch_save(state, run.best)
-        if epoch % cfg.train.checkpoint_every == 0:
-            torch_save(state, run.epoch_checkpoint(epoch))
-        torch_save(state, run.last)  # after the numbered one: 'last' always names a complete epoch
-        append_line(run.metrics, json.dumps(row))
-        if progress:
-            tqdm.write(f"epoch {epoch}/{cfg.train.epochs}  loss_d {row['loss_d']:.4f}  loss_g {row['loss_g']:.4f}  "
-                       f"D(x) {row['d_real']:.3f}  D(G(z)) {row['d_fake']:.3f}  {seconds:.1f}s  "
-                       f"{row['images_per_s']:.0f} img/s")
-        start_epoch = epoch
-
+    try:
+        last_epoch = cfg.train.epochs if until_epoch is None else min(until_epoch, cfg.train.epochs)
+        for epoch in range(start_epoch + 1, last_epoch + 1):
+            t0 = time.perf_counter()
+            G.train()
+            D.train()
+            acc = GANStep.stats(device)  # sums over the epoch, kept on the device
+            perm = torch.randperm(n_real, generator=gen, device=device)
+            bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{cfg.train.epochs}", leave=False,
+                       disable=not progress, mininterval=1.0)
+            for i in bar:
+                idx = perm[i * bs:(i + 1) * bs]
+                step += 1
+                gan_step(real_all[idx], prior.sample(len(idx), gen, device), step, acc, labels_all[idx])
+                if step % CHECK_EVERY == 0 and not torch.isfinite(acc).all():
+                    break
+            bar.close()
+            sums = acc.tolist()
+            if not all(math.isfinite(v) for v in sums):
+                good = f"the last good checkpoint is {run.last} (epoch {start_epoch})" if run.last.exists() else \
+                    "no checkpoint was written yet"
+                raise GanlabError(f"training diverged in epoch {epoch} (non-finite loss or D output: "
+                                  f"loss_d={sums[0]:.4g}, loss_g={sums[1]:.4g}); stopped, {good}")
+            seconds = time.perf_counter() - t0
+            elapsed += seconds
+            row = {"epoch": epoch, "step": step, "loss_d": sums[LOSS_D] / steps_per_epoch,
+                   "loss_g": sums[LOSS_G] / max(sums[N_G], 1), "d_real": sums[D_REAL] / steps_per_epoch,
+                   "d_fake": sums[D_FAKE] / steps_per_epoch, "seconds": round(seconds, 3),
+                   "images_per_s": round(n_real / seconds, 1)}
+            G_out = ema.model if ema else G  # the generator that is sampled and evaluated
+            if epoch % cfg.train.sample_every == 0 or epoch == cfg.train.epochs:
+                G_out.eval()
+                with torch.no_grad():  # the same z every time (drawn from the current prior with a fixed seed)
+                    fixed_z = prior.sample(100, torch.Generator(device=device).manual_seed(cfg.seed), device)
+                    fixed = to_uint8(G_out(fixed_z))
+                save_grid(fixed, run.grids / f"epoch_{epoch:04d}.png", nrow=10)
+                board.grid(fixed, epoch)
+            is_best, metric = False, None
+            if evaluator and (epoch % cfg.eval.every == 0 or epoch == cfg.train.epochs):
+                scores = evaluator(G_out, prior)
+                row.update({f"eval_{k}": v for k, v in scores.items()})
+                metric = scores[cfg.eval.metric]
+                is_best = metric < best
+                best = min(best, metric)
+            for sch in schedules:
+                step_schedule(sch, metric)
+            row["lr_g"], row["lr_d"] = opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]
+            state = {"G": G.state_dict(), "D": D.state_dict(), "prior": prior.state_dict(),
+                     "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                     "gen_state": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                     "epoch": epoch, "step": step, "elapsed": elapsed, "best": best}
+            if ema:
+                state["G_ema"] = ema.model.state_dict()
+            state["schedules"] = [sch.state_dict() if sch is not None else {} for sch in schedules]
+            if is_best:
+                torch_save(state, run.best)
+            if epoch % cfg.train.checkpoint_every == 0:
+                torch_save(state, run.epoch_checkpoint(epoch))
+            torch_save(state, run.last)  # after the numbered one: 'last' always names a complete epoch
+            append_line(run.metrics, json.dumps(row))
+            board.scalars(row)
+            if on_epoch:
+                on_epoch({**row, "epochs": cfg.train.epochs})
+            if progress:
+                tqdm.write(f"epoch {epoch}/{cfg.train.epochs}  loss_d {row['loss_d']:.4f}  loss_g {row['loss_g']:.4f}  "
+                           f"D(x) {row['d_real']:.3f}  D(G(z)) {row['d_fake']:.3f}  {seconds:.1f}s  "
+                           f"{row['images_per_s']:.0f} img/s")
+            start_epoch = epoch
+    finally:
+        board.close()
     if start_epoch >= cfg.train.epochs:
         _finish(run, cfg, elapsed)
     return run.path
+
+
+class Board:
+    """TensorBoard event files in RUN/tb (``tensorboard --logdir runs/`` shows runs and sweeps while they train):
+    every number of an epoch's metrics row, and the fixed-z sample grid. metrics.jsonl stays the record; a resumed
+    run purges the events written after its checkpoint, so the curves have no doubled epochs."""
+
+    def __init__(self, run: Run, start_epoch: int):
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(str(run.path / "tb"), purge_step=start_epoch + 1, flush_secs=30)
+
+    def scalars(self, row: dict) -> None:
+        epoch = row["epoch"]
+        for key, value in row.items():
+            if key not in ("epoch", "step") and isinstance(value, (int, float)):
+                group = "eval" if key.startswith("eval_") else "speed" if key in ("seconds", "images_per_s") \
+                    else "lr" if key.startswith("lr_") else "train"
+                self.writer.add_scalar(f"{group}/{key.removeprefix('eval_')}", value, epoch)
+        self.writer.flush()
+
+    def grid(self, images, epoch: int) -> None:
+        from ..images import grid
+
+        self.writer.add_image("samples", grid(images, nrow=10), epoch, dataformats="HW")
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 class PeriodicEval:

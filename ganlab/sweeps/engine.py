@@ -1,0 +1,395 @@
+"""``ganlab sweep``: many ``train(config, run_dir)`` calls as one Ray Tune experiment, resumable from its folder.
+
+    OUT/sweep.json          the SPEC and every trial's resolved config (what --resume runs; the folder alone restores)
+    OUT/trials/NAME/        one ganlab run directory per trial (config.yaml, metrics.jsonl, checkpoints/, grids/,
+                            tb/, evals/) plus trial.json: its status, failure reason, final metrics
+    OUT/tune/               the Ray Tune experiment (trial states, searcher state, per-epoch checkpoints)
+    OUT/table.md, table.json, grids.png   one row per config: mean ± std over seeds, and each seed
+
+Each trial reports every epoch to Tune with a checkpoint that names the epoch; the weights themselves live in the
+trial's run directory (RUN/checkpoints/last.pt), which a restarted trial resumes bit-exactly on CPU. Ray runs
+embedded by default (``ray.init`` inside this process, ``--cpus`` CPUs, ``--threads-per-trial`` threads per
+trial); ``--address`` joins a cluster started with ``ray start --head`` (OUT must then be on storage that every
+node mounts at the same path).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ..errors import GanlabError
+from ..io import read_json, write_json
+from . import spec as spec_mod
+from .spec import Row, Spec
+
+SWEEP_FILE = "sweep.json"
+TRIAL_FILE = "trial.json"
+TRIALS = "trials"
+EXPERIMENT = "tune"
+
+
+# ---------------------------------------------------------------- the trial (runs in a Ray worker)
+
+def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None, threads: int = 1) -> None:
+    """One trial: train its config into OUT/trials/NAME (resuming what is there), then evaluate it."""
+    from ray import tune
+
+    spec = _spec_from(sweep)
+    trial = _trial_of(params, spec)
+    run_dir = Path(out) / TRIALS / trial["name"]
+    record = {"name": trial["name"], "row": trial["row"], "seed": trial["seed"], "point": trial.get("point", {})}
+
+    def report(row: dict) -> None:
+        with tempfile.TemporaryDirectory() as d:
+            write_json(Path(d) / "epoch.json", {"run": trial["name"], "epoch": row["epoch"]})
+            tune.report({**_numbers(row), "trial": trial["name"]}, checkpoint=tune.Checkpoint.from_directory(d))
+
+    try:
+        summary = train_trial(trial, run_dir, threads, cache_dir, report)
+        metrics = evaluate_trial(run_dir, spec.evaluate, cache_dir)
+        final = {**record, "status": "done", "metrics": metrics, **summary}
+        if spec.search:
+            final["objective"] = objective(run_dir, spec, metrics, cache_dir)
+        write_json(run_dir / TRIAL_FILE, final)
+        tune.report({**_numbers(metrics), "trial": trial["name"], "done": 1,
+                     **({"objective": final["objective"]} if spec.search else {})})
+    except GanlabError as exc:  # a diverging run, a bad input: deterministic, recorded, the sweep goes on
+        _fail(run_dir, record, str(exc))
+        tune.report({"trial": trial["name"], "failed": 1})
+    except Exception as exc:  # anything else: recorded, and Tune marks the trial errored (retried on --resume)
+        _fail(run_dir, record, f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}")
+        raise
+
+
+def _fail(run_dir: Path, record: dict, reason: str) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / TRIAL_FILE, {**record, "status": "failed", "reason": reason.splitlines()[0]})
+
+
+def _numbers(row: dict) -> dict:
+    return {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None, on_epoch) -> dict:
+    """Train (or resume, or keep) the trial's run directory; its training seconds and generator steps."""
+    from ..training import Run, config as config_mod, load_config, train
+
+    cfg = config_mod.from_dict(trial["config"])
+    cfg.train.threads = threads
+    run = Run(run_dir)
+    if run.config.is_file():
+        have = spec_mod.comparable(config_mod.to_dict(load_config(run)))
+        want = spec_mod.comparable(trial["config"])
+        if have != want:
+            raise GanlabError(f"{run_dir} holds a run of another config ({spec_mod.difference(have, want)}); "
+                              f"move it away or use another sweep folder")
+        if not run.summary.is_file():
+            train(None, run_dir, resume=True, progress=False, cache_dir=cache_dir, on_epoch=on_epoch)
+    else:
+        train(cfg, run_dir, progress=False, cache_dir=cache_dir, on_epoch=on_epoch)
+    summary = read_json(run.summary)
+    steps = (summary.get("final") or {}).get("step", 0)
+    return {"train_seconds": summary["wall_seconds"], "epochs": summary["epochs"],
+            "g_steps": steps // max(cfg.train.n_critic, 1)}
+
+
+def evaluate_trial(run_dir: Path, evaluate: dict, cache_dir: str | None, ref: str | None = None,
+                   full: bool | None = None) -> dict:
+    """The last checkpoint's n samples (prior, seed 0, G's EMA when kept) scored against ``ref``; kept in
+    RUN/evals/ and reused when already there."""
+    from ..metrics.evaluate import evaluate as score
+    from ..report.collect import evaluation_path, save_run_evaluation
+    from ..sampling import load_generator, load_prior, sample_images
+
+    ref = ref or evaluate["ref"]
+    full = evaluate["full"] if full is None else full
+    from ..metrics.imagesets import reference
+
+    base = {"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": "prior",
+            "ref": reference(ref, cache_dir)[0]}
+    path = evaluation_path(run_dir, base)
+    if path.is_file():
+        kept = read_json(path)
+        if kept.get("n") == evaluate["n"] and ("fid" in kept or not full):
+            return _kept(kept)
+    G = load_generator(run_dir, "last", "ema")
+    t0 = time.perf_counter()
+    images = sample_images(G, evaluate["n"], seed=0, progress=False, prior=load_prior(run_dir, "last"))
+    seconds = time.perf_counter() - t0
+    result = score(images, ref=ref, cache=cache_dir, full=full, progress=False)
+    result.update({k: v for k, v in base.items() if k != "ref"}, source=f"{run_dir} (last, {evaluate['n']} samples, seed 0)",
+                  samples_per_s=round(evaluate["n"] / max(seconds, 1e-9), 1))
+    return _kept(read_json(save_run_evaluation(run_dir, result, images)))
+
+
+def _kept(evaluation: dict) -> dict:
+    return {k: v for k, v in evaluation.items() if k not in ("label", "source")}
+
+
+def objective(run_dir: Path, spec: Spec, metrics: dict, cache_dir: str | None) -> float:
+    """The search's metric against its own reference (train by default): what Optuna minimises."""
+    s = spec.search
+    if s["ref"] != spec.evaluate["ref"]:
+        metrics = evaluate_trial(run_dir, spec.evaluate, cache_dir, ref=s["ref"], full=s["metric"] == "fid")
+    return float(metrics[s["metric"]])
+
+
+def _trial_of(params: dict, spec: Spec) -> dict:
+    """A grid trial as stored, or a search trial built from Optuna's point (first seed)."""
+    if "trial" in params:
+        return params["trial"]
+    point = {k: params[k] for k in spec.search["space"]}
+    row = spec.rows[0]
+    seed = spec.seeds[0]
+    cfg = spec_mod.build_config(row, seed, spec.epochs, point)
+    from ..training import config as config_mod
+
+    name = spec_mod.slug(f"{spec_mod.row_name(row.name, point)}-s{seed}")
+    return {"name": name, "row": spec_mod.row_name(row.name, point), "seed": seed, "point": point,
+            "config": config_mod.to_dict(cfg)}
+
+
+# ---------------------------------------------------------------- the sweep folder
+
+def _sweep_record(spec: Spec) -> dict:
+    return {"spec": spec.raw, "rows": [vars(r) for r in spec.rows], "seeds": spec.seeds, "epochs": spec.epochs,
+            "evaluate": spec.evaluate, "search": spec.search,
+            "trials": [] if spec.search else spec.trials()}
+
+
+def _spec_from(sweep: dict) -> Spec:
+    return Spec([Row(**r) for r in sweep["rows"]], sweep["seeds"], sweep["epochs"], sweep["evaluate"],
+                sweep["search"], sweep["spec"])
+
+
+def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
+    """The record of a new sweep (OUT must be new or empty), or OUT/sweep.json for --resume (refusing a changed
+    SPEC, naming the difference)."""
+    path = out / SWEEP_FILE
+    if resume:
+        if not path.is_file():
+            raise GanlabError(f"{out} is not a sweep folder (no {SWEEP_FILE}); start one with ganlab sweep SPEC --out {out}")
+        sweep = read_json(path)
+        if spec is not None:
+            new = _sweep_record(spec)
+            diff = spec_mod.difference(sweep["spec"], new["spec"]) or \
+                spec_mod.difference([spec_mod.comparable(t["config"]) for t in sweep["trials"]],
+                                    [spec_mod.comparable(t["config"]) for t in new["trials"]], "trials")
+            if diff:
+                raise GanlabError(f"--resume {out}: the SPEC differs from the one this sweep was started with ({diff}); "
+                                  f"resume without SPEC, or start a new sweep with another --out")
+        return sweep
+    if spec is None:
+        raise GanlabError("ganlab sweep needs a SPEC file (or --resume OUT)")
+    if path.is_file():
+        raise GanlabError(f"{out} holds a sweep already; continue it with ganlab sweep --resume {out}, "
+                          f"or choose another --out")
+    if out.exists() and any(p.name != TRIALS for p in out.iterdir()):
+        raise GanlabError(f"{out} exists and is not empty; choose another --out for a new sweep")
+    # OUT/trials/NAME already there (runs trained before, or elsewhere): adopted when it holds NAME's config
+    return _sweep_record(spec)  # written by run_sweep once Ray is up: a failed start leaves nothing behind
+
+
+# ---------------------------------------------------------------- progress lines
+
+def _eta(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _progress_callback(quiet: bool):
+    from ray import tune
+
+    class Progress(tune.Callback):
+        """One line per trial every ~5 % of its epochs (epoch, losses, D outputs, ETA) and one when it ends."""
+
+        def __init__(self):
+            self.speed: dict[str, list[float]] = {}
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            line = progress_line(result, self.speed, quiet)
+            if line:
+                print(line, flush=True)
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            print(f"{trial.trial_id}: error (recorded in its trial.json; --resume retries it)", flush=True)
+
+    return Progress()
+
+
+def progress_line(result: dict, speed: dict, quiet: bool) -> str | None:
+    name = result.get("trial", "?")
+    if result.get("done"):
+        parts = [f"MNIST-FID {result['mnist_fid']:.1f}", f"classes {result.get('classes_covered')}/10"]
+        if "fid" in result:
+            parts.insert(0, f"FID {result['fid']:.2f}  P {result['precision']:.3f}  R {result['recall']:.3f}")
+        if "objective" in result:
+            parts.append(f"objective {result['objective']:.4g}")
+        return f"{name}: done  {'  '.join(parts)}"
+    if result.get("failed"):
+        return f"{name}: failed (reason in its trial.json and the table)"
+    if "epoch" not in result:
+        return None
+    epoch, epochs = int(result["epoch"]), int(result["epochs"])
+    times = speed.setdefault(name, [])
+    times.append(result["seconds"])
+    every = max(1, epochs // 20)
+    if quiet or not (epoch == 1 or epoch % every == 0 or epoch == epochs):
+        return None
+    eta = _eta(sum(times[-5:]) / len(times[-5:]) * (epochs - epoch))
+    return (f"{name}: epoch {epoch}/{epochs}  loss_d {result['loss_d']:.4f}  loss_g {result['loss_g']:.4f}  "
+            f"D(x) {result['d_real']:.3f}  D(G(z)) {result['d_fake']:.3f}  {result['seconds']:.1f}s/epoch  ETA {eta}")
+
+
+# ---------------------------------------------------------------- the driver
+
+def _quiet_ray() -> None:
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no network
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # ganlab writes its own logs and TensorBoard
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")  # the objective comes with the last result
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+    # Ray starts its workers at niceness 15: trials would then yield the CPUs to anything else running here
+    os.environ.setdefault("RAY_worker_niceness", "0")
+    for name in ("ray", "ray.tune", "ray.train", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+LOOPBACK = ("127.", "localhost")
+
+
+def _check_address(address: str) -> None:
+    """A HOST:PORT that nothing answers at is a one-line error here, not Ray's endless reconnecting."""
+    if address == "auto":  # as Ray resolves it: $RAY_ADDRESS, else the cluster this machine started last
+        current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+        found = os.environ.get("RAY_ADDRESS") or (current.read_text().strip() if current.is_file() else "")
+        if not found:
+            raise GanlabError("--address auto found no Ray cluster on this machine; start one with ray start --head, "
+                              "or give --address HOST:PORT")
+        address = found
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise GanlabError(f"--address {address!r} is not accepted; accepted: auto, or HOST:PORT of 'ray start --head'")
+    if host.startswith(LOOPBACK):
+        # Ray would swap a loopback address for the machine's outward one; this keeps it (set it for the head too)
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass
+    except OSError as exc:
+        raise GanlabError(f"could not start the Ray cluster at {address}: nothing answers there "
+                          f"({exc.strerror or type(exc).__name__}); start it with ray start --head --port={port}") from None
+
+
+def start_ray(address: str | None, cpus: int | None):
+    import ray
+
+    if address:
+        _check_address(address)
+    try:
+        if address:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
+        else:
+            ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.ERROR,
+                     configure_logging=True)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"the Ray cluster at {address}" if address else "an embedded Ray"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GanlabError(f"could not start {where}: {first}") from None
+    return ray
+
+
+def run_sweep(spec: Spec | None, out: str | os.PathLike, *, resume: bool = False, cpus: int | None = None,
+              threads: int = 1, address: str | None = None, cache_dir: str | None = None,
+              quiet: bool = False) -> Path:
+    """Run (or continue) the sweep in OUT and write its table; returns OUT."""
+    out = Path(out).resolve()
+    if threads < 1:
+        raise GanlabError(f"--threads-per-trial {threads} must be >= 1")
+    if cpus is not None and cpus < threads:
+        raise GanlabError(f"--cpus {cpus} must be >= --threads-per-trial {threads}")
+    sweep = open_sweep(out, spec, resume)
+    spec = _spec_from(sweep)
+    from ..data import mnist
+
+    mnist.fetch(cache_dir)  # once here, not in every trial
+    _quiet_ray()
+    ray = start_ray(address, cpus)
+    if not resume:
+        write_json(out / SWEEP_FILE, sweep)
+    from ray import tune
+
+    try:
+        trainable = tune.with_resources(
+            tune.with_parameters(run_trial, out=str(out), sweep=sweep, cache_dir=cache_dir, threads=threads),
+            {"cpu": threads})
+        path = str(out / EXPERIMENT)
+        if tune.Tuner.can_restore(path):
+            tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=True)
+        else:
+            tuner = tune.Tuner(trainable, param_space=_param_space(spec, sweep),
+                               tune_config=_tune_config(spec), run_config=_run_config(out, quiet))
+        n = spec.search["trials"] if spec.search else len(sweep["trials"])
+        where = f"the Ray cluster at {address}" if address else "embedded Ray"
+        print(f"sweep {out}: {n} trials, {threads} thread(s) each, {where} with "
+              f"{int(ray.cluster_resources().get('CPU', 0))} CPUs", flush=True)
+        interrupted = False
+        try:
+            tuner.fit()
+        except KeyboardInterrupt:
+            interrupted = True
+    finally:
+        ray.shutdown()
+    from .table import write_table
+
+    rows = write_table(out)
+    if interrupted or not _all_ended(out, sweep):
+        print(f"sweep {out} stopped before every trial ended; continue it with: ganlab sweep --resume {out}",
+              file=sys.stderr)
+    print(f"wrote {out / 'table.md'} and {out / 'table.json'} ({rows} rows)")
+    return out
+
+
+def _all_ended(out: Path, sweep: dict) -> bool:
+    names = [t["name"] for t in sweep["trials"]] if sweep["trials"] else \
+        [p.name for p in (out / TRIALS).glob("*") if p.is_dir()]
+    return all((out / TRIALS / n / TRIAL_FILE).is_file() for n in names) and bool(names)
+
+
+def _param_space(spec: Spec, sweep: dict) -> dict:
+    from ray import tune
+
+    if not spec.search:
+        return {"trial": tune.grid_search(sweep["trials"])}
+    space = {}
+    for key, rng in spec.search["space"].items():
+        kind, args = next(iter(rng.items()))
+        space[key] = {"uniform": lambda a: tune.uniform(*a), "loguniform": lambda a: tune.loguniform(*a),
+                      "randint": lambda a: tune.randint(a[0], a[1] + 1), "choice": tune.choice}[kind](args)
+    return space
+
+
+def _tune_config(spec: Spec):
+    from ray import tune
+
+    if not spec.search:
+        return tune.TuneConfig(reuse_actors=False)
+    from .search import FinalMetricOptuna
+
+    return tune.TuneConfig(search_alg=FinalMetricOptuna(seed=spec.seeds[0]), metric="objective",
+                           mode=spec.search["mode"], num_samples=spec.search["trials"], reuse_actors=False)
+
+
+def _run_config(out: Path, quiet: bool):
+    from ray import tune
+
+    return tune.RunConfig(name=EXPERIMENT, storage_path=str(out), verbose=0,
+                          callbacks=[_progress_callback(quiet)],
+                          failure_config=tune.FailureConfig(max_failures=0),
+                          checkpoint_config=tune.CheckpointConfig(num_to_keep=1))

@@ -1,0 +1,149 @@
+"""A sweep's table: one row per config with every measured metric as mean ± std over its seeds (and each seed),
+training seconds, and its failed trials with their reasons; plus one picture of every trial's samples."""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from ..io import read_json, write_json, write_text
+
+#: (key, header, decimals) of the table's metric columns, in order; a column shows when any trial measured it
+COLUMNS = [("fid", "FID", 2), ("precision", "P", 3), ("recall", "R", 3), ("density", "D", 3),
+           ("coverage", "C", 3), ("mnist_fid", "MNIST-FID", 1), ("classes_covered", "classes", 1),
+           ("kl_to_uniform", "KL(unif)", 3), ("objective", "objective", 4), ("train_seconds", "train s", 0)]
+
+
+def trials_of(out: Path) -> list[dict]:
+    """Every trial of the sweep in OUT: its record (trial.json), or 'pending' when it has not ended."""
+    from .engine import SWEEP_FILE, TRIAL_FILE, TRIALS
+
+    sweep = read_json(out / SWEEP_FILE)
+    names = [t["name"] for t in sweep["trials"]] if sweep["trials"] else \
+        sorted(p.name for p in (out / TRIALS).glob("*") if p.is_dir())
+    rows = {t["name"]: t for t in sweep["trials"]}
+    records = []
+    for name in names:
+        path = out / TRIALS / name / TRIAL_FILE
+        if path.is_file():
+            records.append(read_json(path))
+        else:
+            t = rows.get(name, {"row": name, "seed": None})
+            records.append({"name": name, "row": t["row"], "seed": t["seed"], "status": "pending"})
+    return records
+
+
+def _values(trial: dict) -> dict:
+    m = dict(trial.get("metrics") or {})
+    for key in ("objective", "train_seconds"):
+        if key in trial:
+            m[key] = trial[key]
+    return m
+
+
+def aggregate(trials: list[dict]) -> list[dict]:
+    """Group trials by row (config); per metric the mean, the sample std (n > 1) and each seed's value."""
+    order: list[str] = []
+    groups: dict[str, list[dict]] = {}
+    for t in trials:
+        if t["row"] not in groups:
+            order.append(t["row"])
+        groups.setdefault(t["row"], []).append(t)
+    rows = []
+    for name in order:
+        group = sorted(groups[name], key=lambda t: (t["seed"] is None, t["seed"]))
+        done = [t for t in group if t["status"] == "done"]
+        stats = {}
+        for key, _, _ in COLUMNS:
+            per_seed = {str(t["seed"]): _values(t)[key] for t in done if key in _values(t)}
+            if per_seed:
+                vals = list(per_seed.values())
+                stats[key] = {"mean": statistics.fmean(vals), "std": statistics.stdev(vals) if len(vals) > 1 else None,
+                              "n": len(vals), "seeds": per_seed}
+        rows.append({"row": name, "seeds": [t["seed"] for t in group], "done": len(done),
+                     "failed": {str(t["seed"]): t.get("reason", "") for t in group if t["status"] == "failed"},
+                     "pending": [t["seed"] for t in group if t["status"] == "pending"],
+                     "point": group[0].get("point") or {}, "metrics": stats,
+                     "trials": [t["name"] for t in group]})
+    return rows
+
+
+def _cell(stat: dict | None, decimals: int) -> str:
+    if not stat:
+        return "—"
+    fmt = f"{{:.{decimals}f}}"
+    text = fmt.format(stat["mean"])
+    if stat["std"] is not None:
+        text += " ± " + fmt.format(stat["std"])
+    return text
+
+
+def markdown(rows: list[dict], sweep: dict) -> str:
+    present = [c for c in COLUMNS if any(c[0] in r["metrics"] for r in rows)]
+    ev = sweep["evaluate"]
+    budget = f"{sweep['epochs']} epochs" if sweep["epochs"] else "each config's own epochs"
+    lines = [f"Sweep of {len(rows)} configs × seeds {sweep['seeds']}, {budget}; each trial's last checkpoint, "
+             f"{ev['n']} samples from the prior (seed 0) vs MNIST {ev['ref']}"
+             f"{', full protocol' if ev['full'] else ', classifier metrics'}. Cells: mean ± std over the seeds "
+             f"that finished (sample std); each seed's value in table.json.", ""]
+    head = ["config", "seeds done"] + [h for _, h, _ in present] + ["per seed (" + (present[0][1] if present else "") + ")", "failed"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        first = present[0][0] if present else None
+        per_seed = ", ".join(f"s{s}: {v:.{present[0][2]}f}" for s, v in r["metrics"][first]["seeds"].items()) \
+            if first and first in r["metrics"] else "—"
+        failed = "; ".join(f"s{s}: {why}" for s, why in r["failed"].items()) or ""
+        if r["pending"]:
+            failed = (failed + "; " if failed else "") + "pending: " + ", ".join(f"s{s}" for s in r["pending"])
+        cells = [r["row"], f"{r['done']}/{len(r['seeds'])}"] + [_cell(r["metrics"].get(k), d) for k, _, d in present] \
+            + [per_seed, failed or ""]
+        lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(out: Path) -> int:
+    """OUT/table.json, OUT/table.md and OUT/grids.png from the trials' records; the number of rows."""
+    from .engine import SWEEP_FILE
+
+    sweep = read_json(out / SWEEP_FILE)
+    trials = trials_of(out)
+    rows = aggregate(trials)
+    if sweep.get("search"):
+        key = "objective"
+        sign = 1 if sweep["search"]["mode"] == "min" else -1
+        rows.sort(key=lambda r: (key not in r["metrics"], sign * r["metrics"].get(key, {"mean": 0})["mean"]))
+    write_json(out / "table.json", {"epochs": sweep["epochs"], "seeds": sweep["seeds"], "evaluate": sweep["evaluate"],
+                                    "search": sweep["search"], "rows": rows, "trials": trials})
+    write_text(out / "table.md", markdown(rows, sweep))
+    montage(out, trials)
+    return len(rows)
+
+
+def montage(out: Path, trials: list[dict], cols: int = 6) -> None:
+    """OUT/grids.png: every finished trial's evaluation samples, titled with its name and headline number."""
+    from .engine import TRIALS
+
+    done = [t for t in trials if t["status"] == "done" and (t.get("metrics") or {}).get("grid")]
+    if not done:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from ..images import save_figure
+
+    n_rows = -(-len(done) // cols)
+    fig, axes = plt.subplots(n_rows, cols, figsize=(2.6 * cols, 2.9 * n_rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, t in zip(axes.flat, done):
+        m = t["metrics"]
+        grid = out / TRIALS / t["name"] / "evals" / m["grid"]
+        if grid.is_file():
+            with Image.open(grid) as im:
+                ax.imshow(im.convert("L"), cmap="gray", vmin=0, vmax=255)
+        score = f"FID {m['fid']:.1f}" if "fid" in m else f"MNIST-FID {m['mnist_fid']:.0f}"
+        ax.set_title(f"{t['name']}\n{score}", fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, out / "grids.png", dpi=80)

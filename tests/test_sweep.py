@@ -1,0 +1,230 @@
+"""ganlab sweep: SPEC checks, an embedded sweep and its table, a SIGKILLed sweep that resumes bit-exactly, a sweep
+on a loopback Ray cluster started (and stopped) by the test."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from ganlab import cli
+from ganlab.errors import GanlabError
+from ganlab.io import torch_load, write_json
+from ganlab.sweeps import engine, parse
+from ganlab.sweeps.table import aggregate
+from ganlab.training import Run
+from ganlab.training.loop import RunLock
+
+GANLAB = [sys.executable, "-m", "ganlab.cli"]
+TINY = {"data.subset": 256, "train.sample_every": 1, "train.checkpoint_every": 1}
+
+
+def spec_file(tmp_path, name="spec.yaml", **over) -> Path:
+    spec = {"configs": ["vanilla"], "set": dict(TINY), "seeds": [0, 1], "epochs": 2, "evaluate": {"n": 100}}
+    spec.update(over)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def run_cli(args, env=None, timeout=600):
+    return subprocess.run(GANLAB + args, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@pytest.mark.parametrize("over, says", [
+    ({"configs": ["vanila"]}, "unknown preset 'vanila'"),
+    ({"set": {"optim.lr_dd": 1}}, "unknown config key 'optim.lr_dd'"),
+    ({"set": {"optim.lr_d": "fast"}}, "config key 'optim.lr_d' = 'fast' is not a valid float"),
+    ({"grid": {"optim.lr_d": 1e-4}}, "SPEC key 'grid.optim.lr_d' = 0.0001 must be a non-empty list"),
+    ({"seeds": "0"}, "SPEC key 'seeds' = '0' must be a list of integers"),
+    ({"epochs": 0}, "SPEC key 'epochs' = 0 must be an integer >= 1"),
+    ({"evaluate": {"n": "many"}}, "SPEC key 'evaluate.n' = 'many' is not a valid int"),
+    ({"evaluat": {}}, "SPEC key 'evaluat' is unknown"),
+    ({"configs": [{"preset": "vanilla", "set": {"train.loss": "nope"}}]}, "'train.loss' = 'nope' is not accepted"),
+    ({"search": {"trials": 2, "space": {"optim.lr_d": {"loguniform": [0, 1]}}}}, "loguniform takes [low, high]"),
+    ({"search": {"trials": 2, "space": {"optim.lr_dd": {"choice": [1, 2]}}}}, "unknown config key 'optim.lr_dd'"),
+])
+def test_spec_errors_are_one_line_before_any_trial(tmp_path, capsys, over, says):
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(spec_file(tmp_path, **over)), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and len(err.splitlines()) == 1, err
+    assert not out.exists()  # nothing started, nothing written
+
+
+def test_grid_expands_rows_and_names_trials(tmp_path):
+    spec = parse(yaml.safe_load(spec_file(tmp_path, grid={"optim.lr_d": [1e-4, 2e-4]}).read_text()))
+    names = [t["name"] for t in spec.trials()]
+    assert names == ["vanilla_lr_d=0.0001-s0", "vanilla_lr_d=0.0002-s0", "vanilla_lr_d=0.0001-s1",
+                     "vanilla_lr_d=0.0002-s1"]  # seed by seed: a sweep stopped early covers every row
+    t = spec.trials()[3]
+    assert t["config"]["optim"]["lr_d"] == 2e-4 and t["config"]["seed"] == 1 and t["config"]["train"]["epochs"] == 2
+
+
+def test_rows_may_have_their_own_seeds(tmp_path):
+    spec = parse(yaml.safe_load(spec_file(tmp_path, configs=["vanilla", {"preset": "wgan-gp", "seeds": [0, 1, 2]}],
+                                          seeds=[0]).read_text()))
+    assert [t["name"] for t in spec.trials()] == ["vanilla-s0", "wgan-gp-s0", "wgan-gp-s1", "wgan-gp-s2"]
+
+
+def test_resume_refuses_a_changed_spec_and_a_folder_that_is_not_a_sweep(tmp_path, capsys):
+    out = tmp_path / "sw"
+    record = engine.open_sweep(out, parse(yaml.safe_load(spec_file(tmp_path).read_text())), resume=False)
+    write_json(out / engine.SWEEP_FILE, record)  # what run_sweep writes once Ray is up
+    assert cli.main(["sweep", str(spec_file(tmp_path, "b.yaml", epochs=3)), "--resume", str(out)]) == 2
+    assert "'epochs' was 2, now 3" in capsys.readouterr().err
+    assert cli.main(["sweep", str(spec_file(tmp_path)), "--out", str(out)]) == 2
+    assert "holds a sweep already" in capsys.readouterr().err
+    assert cli.main(["sweep", "--resume", str(tmp_path)]) == 2
+    assert "is not a sweep folder" in capsys.readouterr().err
+
+
+def test_table_aggregates_mean_std_and_failures():
+    trials = [{"name": "a-s0", "row": "a", "seed": 0, "status": "done", "metrics": {"mnist_fid": 10.0}, "train_seconds": 5},
+              {"name": "a-s1", "row": "a", "seed": 1, "status": "done", "metrics": {"mnist_fid": 14.0}, "train_seconds": 7},
+              {"name": "a-s2", "row": "a", "seed": 2, "status": "failed", "reason": "training diverged in epoch 3"},
+              {"name": "b-s0", "row": "b", "seed": 0, "status": "pending"}]
+    a, b = aggregate(trials)
+    assert a["metrics"]["mnist_fid"]["mean"] == 12.0
+    assert a["metrics"]["mnist_fid"]["std"] == pytest.approx(2 ** 0.5 * 2)  # sample std of 10, 14
+    assert a["metrics"]["mnist_fid"]["seeds"] == {"0": 10.0, "1": 14.0}
+    assert a["failed"] == {"2": "training diverged in epoch 3"} and a["done"] == 2
+    assert b["pending"] == [0] and b["metrics"] == {}
+
+
+def _final_weights(sweep: Path) -> dict:
+    out = {}
+    for trial in sorted((sweep / "trials").iterdir()):
+        ck = torch_load(Run(trial).last)
+        out[trial.name] = (ck["G"], ck["D"], ck["epoch"])
+    return out
+
+
+def _wait_unlocked(trials: Path, timeout: float = 60) -> None:
+    """After a SIGKILL, Ray's workers die with their raylet; wait until no process holds a trial's run lock."""
+    end = time.time() + timeout
+    for run in trials.iterdir():
+        while True:
+            try:
+                with RunLock(run):
+                    break
+            except GanlabError:
+                assert time.time() < end, f"{run} still locked {timeout}s after the kill"
+                time.sleep(0.5)
+
+
+def test_embedded_sweep_killed_mid_trial_resumes_bit_exactly(tmp_path, cache_dir):
+    spec = spec_file(tmp_path, set={**TINY, "data.subset": 2048}, epochs=4)
+    ref = tmp_path / "ref"
+    done = run_cli(["sweep", str(spec), "--out", str(ref), "--cpus", "2"])
+    assert done.returncode == 0, done.stderr
+    assert "vanilla-s0: epoch 4/4" in done.stdout and "vanilla-s1: done" in done.stdout
+    table = json.loads((ref / "table.json").read_text())
+    (row,) = table["rows"]
+    assert row["done"] == 2 and set(row["metrics"]["mnist_fid"]["seeds"]) == {"0", "1"}
+    assert row["metrics"]["mnist_fid"]["std"] is not None
+    assert "| vanilla | 2/2 |" in (ref / "table.md").read_text()
+    assert list((ref / "trials" / "vanilla-s0" / "tb").glob("events.out.tfevents.*"))  # TensorBoard curves
+
+    # the same sweep, SIGKILLed (driver, Ray and trials: the process group) once a trial has finished an epoch
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen(GANLAB + ["sweep", str(spec), "--out", str(cut), "--cpus", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        end = time.time() + 300
+        while time.time() < end:
+            rows = [len(p.read_text().splitlines()) for p in cut.glob("trials/*/metrics.jsonl")]
+            if rows and max(rows) >= 1:
+                break
+            assert proc.poll() is None, "the sweep ended before it could be killed"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed_at = [json.loads(l)["epoch"] for p in cut.glob("trials/*/metrics.jsonl") for l in p.read_text().splitlines()]
+    assert killed_at and max(killed_at) < 4  # it was mid-trial
+    _wait_unlocked(cut / "trials")
+    resumed = run_cli(["sweep", "--resume", str(cut), "--cpus", "2"])
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = _final_weights(ref), _final_weights(cut)
+    assert a.keys() == b.keys() == {"vanilla-s0", "vanilla-s1"}
+    for name in a:
+        assert a[name][2] == b[name][2] == 4
+        for sa, sb in zip(a[name][:2], b[name][:2]):
+            for k in sa:
+                assert torch.equal(sa[k], sb[k]), (name, k)
+    ta, tb = (json.loads((d / "table.json").read_text())["rows"][0]["metrics"]["mnist_fid"] for d in (ref, cut))
+    assert ta == tb
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sweep_on_a_loopback_ray_cluster(tmp_path, cache_dir):
+    """ray start --head on 127.0.0.1 (token auth on), a 2-trial sweep with --address, then the head is stopped."""
+    ray_bin = Path(sys.executable).with_name("ray")
+    port = _free_port()
+    env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token",
+           "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
+    head = subprocess.Popen([str(ray_bin), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
+                             f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
+                             "--disable-usage-stats"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        spec = spec_file(tmp_path, seeds=[0], configs=["vanilla", "wgan-gp"], epochs=1)
+        out = tmp_path / "cluster"
+        for _ in range(60):  # the head takes a few seconds to listen
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.5)
+        res = run_cli(["sweep", str(spec), "--out", str(out), "--address", f"127.0.0.1:{port}"], env=env)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert f"the Ray cluster at 127.0.0.1:{port}" in res.stdout
+        rows = json.loads((out / "table.json").read_text())["rows"]
+        assert [r["row"] for r in rows] == ["vanilla", "wgan-gp"] and all(r["done"] == 1 for r in rows)
+    finally:
+        head.send_signal(signal.SIGTERM)  # 'ray start --block' stops the processes it started
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+
+
+def test_a_cluster_that_is_not_there_is_a_one_line_error(tmp_path):
+    port = _free_port()
+    res = run_cli(["sweep", str(spec_file(tmp_path)), "--out", str(tmp_path / "x"), "--address", f"127.0.0.1:{port}"],
+                  env={**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}, timeout=300)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert res.stderr.strip().startswith("ganlab: error: could not start the Ray cluster at 127.0.0.1:")
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_optuna_search_minimises_the_objective_on_the_training_reference(tmp_path, cache_dir):
+    spec = spec_file(tmp_path, seeds=[0], epochs=1,
+                     search={"metric": "mnist_fid", "trials": 2, "space": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}}})
+    out = tmp_path / "search"
+    res = run_cli(["sweep", str(spec), "--out", str(out), "--cpus", "2"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    table = json.loads((out / "table.json").read_text())
+    rows = table["rows"]
+    assert len(rows) == 2 and all(r["row"].startswith("vanilla_lr_d=") for r in rows)
+    objectives = [r["metrics"]["objective"]["mean"] for r in rows]
+    assert objectives == sorted(objectives)  # best first
+    for r in rows:  # chosen on the training reference; the table's metrics are on the test set (evaluate.ref)
+        trial = out / "trials" / r["trials"][0]
+        (train_eval,) = (trial / "evals").glob("last--prior--ref-mnist-train*.json")
+        assert json.loads(train_eval.read_text())["mnist_fid"] == pytest.approx(r["metrics"]["objective"]["mean"])
+        assert json.loads((trial / "evals" / "last--prior.json").read_text())["ref"] == "mnist-test"
+        lr = float(r["row"].split("=")[1])
+        assert 1e-4 <= lr <= 1e-3
