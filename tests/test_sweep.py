@@ -162,6 +162,12 @@ def test_embedded_sweep_killed_mid_trial_resumes_bit_exactly(tmp_path, cache_dir
     ta, tb = (json.loads((d / "table.json").read_text())["rows"][0]["metrics"]["mnist_fid"] for d in (ref, cut))
     assert ta == tb
 
+    # the HTML report of a sweep: its table (one row per config, seeds linked to their trials) and every trial
+    assert cli.main(["compare", str(ref), "--out", str(tmp_path / "report")]) == 0
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "<h2>Sweep ref</h2>" in page and '<a href="#vanilla-s0">s0</a>' in page
+    assert '<section class="run" id="vanilla-s1">' in page
+
 
 def _free_port() -> int:
     with socket.socket() as s:
