@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ganlab.errors import GanlabError  # noqa: E402
+from ganlab.errors import GanlabError, guarded  # noqa: E402
 from ganlab.latent.bundle import beside, sample_bundle  # noqa: E402
 from ganlab.sampling import load_generator, sample_images, write_samples  # noqa: E402
 
@@ -26,22 +26,24 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-sampler", action="store_true", help="ignore a sampler.pt beside the checkpoint")
     args = parser.parse_args()
+    return guarded("generate.py", run, args)
+
+
+def run(args) -> None:
+    for name in ("batch_size", "n_samples"):
+        if getattr(args, name) < 1:
+            raise GanlabError(f"--{name} {getattr(args, name)} is not accepted; it must be a positive integer")
     bundle = None if args.no_sampler else beside(args.checkpoint)
     note = ""
-    try:
-        G = load_generator(None, args.checkpoint)
-        if bundle:
-            images, cost = sample_bundle(G, bundle, args.n_samples, seed=args.seed, batch_size=args.batch_size)
-            note = (f" through {bundle} (sampler {cost['sampler']}, acceptance {cost['acceptance_rate']:.3f}, "
-                    f"{cost['seconds']}s)")
-        else:
-            images = sample_images(G, args.n_samples, seed=args.seed, batch_size=args.batch_size)
-        out = write_samples(images, args.out, "png", overwrite=True)
-    except GanlabError as exc:
-        print(f"generate.py: error: {exc}", file=sys.stderr)
-        return 2
+    G = load_generator(None, args.checkpoint)
+    if bundle:
+        images, cost = sample_bundle(G, bundle, args.n_samples, seed=args.seed, batch_size=args.batch_size)
+        note = (f" through {bundle} (sampler {cost['sampler']}, acceptance {cost['acceptance_rate']:.3f}, "
+                f"{cost['seconds']}s)")
+    else:
+        images = sample_images(G, args.n_samples, seed=args.seed, batch_size=args.batch_size)
+    out = write_samples(images, args.out, "png", overwrite=True)
     print(f"wrote {len(images)} samples to {out}/{note}")
-    return 0
 
 
 if __name__ == "__main__":

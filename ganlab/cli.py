@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import GanlabError
+from .errors import GanlabError, guarded
 
 
 def _add_cache(p: argparse.ArgumentParser) -> None:
@@ -426,15 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        args.func(args)
-    except GanlabError as exc:
-        print(f"ganlab: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("ganlab: interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return guarded("ganlab", args.func, args)
 
 
 if __name__ == "__main__":

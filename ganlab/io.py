@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,14 @@ from typing import Any, Iterator
 import torch
 
 from .errors import GanlabError
+
+
+def usual_permissions(path: Path) -> None:
+    """Give a file made by mkstemp (0600) or a folder made by mkdtemp (0700) the permissions the umask gives new
+    ones (0644 / 0755 under umask 022), so another user (a grader) can read what ganlab wrote."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
 
 
 @contextmanager
@@ -23,9 +32,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
+        usual_permissions(tmp)  # mkstemp makes 0600
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -55,12 +62,32 @@ def read_json(path: str | os.PathLike) -> Any:
 
 def torch_save(obj: Any, path: str | os.PathLike) -> None:
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:  # torch's zip writer reports a full disk as "file write failed"
+            free = shutil.disk_usage(Path(tmp).parent).free
+            raise GanlabError(f"could not write {path}: {str(exc).strip().splitlines()[-1]} "
+                              f"({free / 2 ** 20:.1f} MiB free on its disk; is it full?)") from None
 
 
 def torch_load(path: str | os.PathLike) -> Any:
-    """Load a checkpoint without executing code (weights_only)."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """Load a checkpoint without executing code (weights_only); a file that is not one (truncated, foreign,
+    or needing code to load) is a one-line error, never torch's hint to load it unsafely."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise GanlabError(f"checkpoint {path} does not exist") from None
+    except Exception as exc:  # zip, pickle and unpickler errors of every kind
+        raise GanlabError(f"{path} cannot be read as a checkpoint ({type(exc).__name__}): it is truncated, or not "
+                          f"written by ganlab or torch.save of plain tensors") from None
+
+
+def check_finite(state: dict, path: str | os.PathLike, what: str = "weights") -> None:
+    """Refuse a state_dict with a NaN or infinite tensor (it would generate black or white images)."""
+    bad = [k for k, v in state.items() if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise GanlabError(f"{path}: the {what} hold non-finite values (NaN or inf) in {', '.join(bad[:3])}"
+                          f"{' …' if len(bad) > 3 else ''}; use a checkpoint from before training diverged")
 
 
 def append_line(path: str | os.PathLike, line: str) -> None:

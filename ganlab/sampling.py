@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from .errors import GanlabError
 from .images import to_uint8, write_pngs
-from .io import atomic_path, torch_load
+from .io import atomic_path, torch_load, usual_permissions
 from .models import Z_DIM, Generator, import_generator
 from .training.loop import Run
 
@@ -84,6 +84,7 @@ def write_samples(images: np.ndarray, out: str | os.PathLike, fmt: str = "png", 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         write_pngs(images, tmp)
+        usual_permissions(tmp)
         if out.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
             os.replace(out, trash / "old")

@@ -162,3 +162,28 @@ def build_sampler(name: str, **opts) -> Sampler:
 
 def batched(fn: Callable[[torch.Tensor], torch.Tensor], z: torch.Tensor, batch: int) -> torch.Tensor:
     return torch.cat([fn(z[i:i + batch]) for i in range(0, len(z), batch)]) if len(z) else z
+
+
+#: a rejection sampler stops with an error once this many proposals per requested sample (at least one batch's
+#: worth) have been tried: an acceptance rate below 1/MAX_TRIES would otherwise loop for hours or forever
+MAX_TRIES = 1000
+
+
+def reject(n: int, ctx: Context, upstream, accept: Callable[[torch.Tensor], torch.Tensor], name: str,
+           hint: str) -> torch.Tensor:
+    """The loop of every rejection sampler (DRS, LRS): draw batches from ``upstream``, keep the codes ``accept``
+    marks, until ``n`` are kept; counted in ``ctx.cost``; bounded by MAX_TRIES (then ``hint`` says what to change)."""
+    kept, total, tried = [], 0, 0
+    while total < n:
+        if tried >= MAX_TRIES * max(n, ctx.batch_size):
+            raise GanlabError(f"sampler '{name}' accepted {total} of {tried} proposals (acceptance rate "
+                              f"{total / tried:.2g}, below 1/{MAX_TRIES}); {hint}")
+        z = upstream(ctx.batch_size)
+        with torch.no_grad():
+            ok = accept(z)
+        kept.append(z[ok])
+        total += int(ok.sum())
+        tried += len(z)
+        ctx.cost.tested += len(z)
+        ctx.cost.passed += int(ok.sum())
+    return torch.cat(kept)[:n]

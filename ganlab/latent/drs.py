@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .base import Sampler, batched, register
-
+from ..errors import GanlabError
+from .base import Sampler, batched, register, reject
 
 @register("drs")
 class DRS(Sampler):
@@ -32,8 +32,6 @@ class DRS(Sampler):
             fake_scores = batched(ctx.logit, ctx.prior.sample(self.burn_in, g), ctx.batch_size)
         if self.calibrate:
             if ctx.real is None:
-                from ..errors import GanlabError
-
                 raise GanlabError("sampler 'drs' with calibrate=true needs held-out real data")
             with torch.no_grad():
                 real_scores = torch.cat([ctx.d_out(ctx.real[i:i + ctx.batch_size])
@@ -50,18 +48,13 @@ class DRS(Sampler):
 
     def sample(self, n, ctx, upstream):
         g = torch.Generator().manual_seed(self.seed + 1)
-        kept, total = [], 0
-        while total < n:
-            z = upstream(ctx.batch_size)
-            with torch.no_grad():
-                logits = self.a * ctx.logit(z) + self.b
+
+        def accept(z):
+            logits = self.a * ctx.logit(z) + self.b
             self.max_logit = max(self.max_logit, logits.max().item())  # keep updating the max
-            accept = torch.rand(len(z), generator=g) < torch.sigmoid(self._f(logits, self.gamma))
-            kept.append(z[accept])
-            total += int(accept.sum())
-            ctx.cost.tested += len(z)
-            ctx.cost.passed += int(accept.sum())
-        return torch.cat(kept)[:n]
+            return torch.rand(len(z), generator=g) < torch.sigmoid(self._f(logits, self.gamma))
+
+        return reject(n, ctx, upstream, accept, "drs", f"lower 'drs.percentile' (now {self.percentile:g})")
 
 
 def _platt(real: torch.Tensor, fake: torch.Tensor, steps: int = 300) -> tuple[float, float]:

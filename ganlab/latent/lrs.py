@@ -21,7 +21,7 @@ from tqdm import tqdm
 from ..errors import GanlabError
 from ..io import torch_load
 from ..losses.penalties import gradient_penalty
-from .base import Sampler, batched, d_score, register
+from .base import Sampler, batched, d_score, register, reject
 
 STATE = "lrs.pt"
 
@@ -97,16 +97,8 @@ class LRS(Sampler):
     def sample(self, n, ctx, upstream):
         if "rs" in self.mode:
             g = torch.Generator().manual_seed(self.seed)
-            kept, total = [], 0
-            while total < n:
-                z = upstream(ctx.batch_size)
-                with torch.no_grad():
-                    accept = torch.rand(len(z), generator=g) < (self.w(z) / self.m_eff).clamp(max=1)
-                kept.append(z[accept])
-                total += int(accept.sum())
-                ctx.cost.tested += len(z)
-                ctx.cost.passed += int(accept.sum())
-            z = torch.cat(kept)[:n]
+            z = reject(n, ctx, upstream, lambda z: torch.rand(len(z), generator=g) < (self.w(z) / self.m_eff).clamp(max=1),
+                       "lrs", f"lower 'lrs.m' (now {self.m_eff:g}) or refit the network (ganlab latent fit-lrs)")
         else:
             z = upstream(n)
         if "ga" in self.mode:

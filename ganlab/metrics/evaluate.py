@@ -12,11 +12,9 @@ from ..io import atomic_path
 from . import density_coverage, precision_recall
 from .classifier import Classifier, class_stats, mnist_fid
 from .fid import fid
-from .imagesets import fingerprint, reference
+from .imagesets import MIN_IMAGES, fingerprint, reference
 from .inception import FeatureExtractor
 from .kid import kid
-
-MIN_IMAGES = max(precision_recall.K, density_coverage.K) + 1
 
 
 def cached_features(kind: str, key: str, ref_id: str, images: np.ndarray, compute, cache: str | None = None,

@@ -12,10 +12,13 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import GanlabError
+from . import density_coverage, precision_recall
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 TRAIN_REF_SEED = 0
 REF_SIZE = 10000
+#: the fewest images a set (generated or reference) may hold: the k-NN metrics need k + 1
+MIN_IMAGES = max(precision_recall.K, density_coverage.K) + 1
 
 
 def _sort_key(p: Path):
@@ -28,8 +31,13 @@ def _read_image(path: Path) -> np.ndarray:
             img.load()
             if img.size != (28, 28):
                 raise GanlabError(f"{path} is {img.size[0]}x{img.size[1]}; expected 28x28 images")
-            if img.mode in ("L", "P", "1", "I;16", "I"):
+            if img.mode in ("L", "P", "1"):
                 return np.asarray(img.convert("L"))
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit PNG: 0..65535 -> 0..255, value / 257 rounded
+                arr = np.asarray(img).astype(np.int64)
+                if arr.min() < 0 or arr.max() > 65535:
+                    raise GanlabError(f"{path} has pixel values outside 0..65535; expected 8- or 16-bit grayscale")
+                return ((arr * 255 + 32767) // 65535).astype(np.uint8)
             if img.mode in ("RGB", "RGBA", "LA"):
                 arr = np.asarray(img.convert("RGB"))
                 if not (np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2])):
@@ -102,7 +110,7 @@ def reference(ref: str, cache: str | None = None) -> tuple[str, np.ndarray]:
     if ref == "train":
         idx = np.random.default_rng(TRAIN_REF_SEED).choice(60000, REF_SIZE, replace=False)
         return f"mnist-train{REF_SIZE}-seed{TRAIN_REF_SEED}", mnist.load(cache).train_x[np.sort(idx)]
-    images = load_images(ref)
+    images = load_images(ref, MIN_IMAGES)
     return "set-" + hashlib.sha256(images.tobytes()).hexdigest()[:16], images
 
 

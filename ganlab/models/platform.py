@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 from ..errors import GanlabError
-from ..io import torch_load, torch_save
+from ..io import check_finite, torch_load, torch_save
 from .generator import Generator
 
 PREFIX = "module."
@@ -29,14 +29,12 @@ def import_generator(path: str | os.PathLike, weights: str = "ema") -> Generator
     path = Path(path)
     if not path.is_file():
         raise GanlabError(f"generator checkpoint {path} does not exist; expected a platform G.pth (a state_dict)")
-    try:
-        state = torch_load(path)
-    except Exception as exc:  # pickle/zip errors of every kind: the file is not a checkpoint
-        raise GanlabError(f"{path} is not a loadable weights-only torch checkpoint ({type(exc).__name__})") from None
+    state = torch_load(path)  # a file that is not a weights-only checkpoint is a one-line error there
     if isinstance(state, dict) and "G" in state and isinstance(state["G"], dict):
         state = (state.get("G_ema") if weights == "ema" else None) or state["G"]
     if not isinstance(state, dict):
         raise GanlabError(f"{path} holds a {type(state).__name__}, expected the generator's state_dict")
+    check_finite(state, path, "generator's weights")
     G = Generator()
     try:
         G.load_state_dict(strip_prefix(state))

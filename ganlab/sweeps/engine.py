@@ -375,15 +375,22 @@ def _param_space(spec: Spec, sweep: dict) -> dict:
     return space
 
 
+def trial_dirname(trial) -> str:
+    """Tune's folder of a trial, OUT/tune/NAME_ID: named like its run directory (not by its whole config)."""
+    name = trial.config.get("trial", {}).get("name") if isinstance(trial.config.get("trial"), dict) else None
+    return f"{name}_{trial.trial_id}" if name else f"search_{trial.trial_id}"
+
+
 def _tune_config(spec: Spec):
     from ray import tune
 
+    names = {"trial_name_creator": trial_dirname, "trial_dirname_creator": trial_dirname, "reuse_actors": False}
     if not spec.search:
-        return tune.TuneConfig(reuse_actors=False)
+        return tune.TuneConfig(**names)
     from .search import FinalMetricOptuna
 
     return tune.TuneConfig(search_alg=FinalMetricOptuna(seed=spec.seeds[0]), metric="objective",
-                           mode=spec.search["mode"], num_samples=spec.search["trials"], reuse_actors=False)
+                           mode=spec.search["mode"], num_samples=spec.search["trials"], **names)
 
 
 def _run_config(out: Path, quiet: bool):

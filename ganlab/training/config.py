@@ -254,6 +254,9 @@ def validate(cfg: Config) -> Config:
     if cfg.train.clip_d and cfg.model.spectral_norm:
         raise GanlabError("config keys 'train.clip_d' and 'model.spectral_norm' do not combine: clipping the "
                           "weights of a spectrally normalised D is meaningless; choose one Lipschitz constraint")
+    if not all(0 <= b < 1 for b in cfg.optim.betas):
+        raise GanlabError(f"config key 'optim.betas' = {list(cfg.optim.betas)} is not accepted; each beta must be "
+                          f"in [0, 1) (e.g. [0.5, 0.999])")
     if not 0 <= cfg.train.ema < 1:
         raise GanlabError(f"config key 'train.ema' = {cfg.train.ema} must be in [0, 1) (0 = off, e.g. 0.999)")
     from ..data.augment import compose
@@ -329,11 +332,13 @@ def load(path: str | os.PathLike | None, overrides: list[str] | None = None, roo
         if not path.is_file():
             raise GanlabError(f"config file {path} does not exist")
         try:
-            mapping = yaml.safe_load(path.read_text()) or {}
+            mapping = yaml.safe_load(path.read_text())
         except yaml.YAMLError as exc:
             raise GanlabError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        sections = ", ".join(f.name for f in dataclasses.fields(root))
+        if mapping is None:
+            raise GanlabError(f"config file {path} is empty; a config needs at least one section ({sections})")
         if not isinstance(mapping, dict):
-            sections = ", ".join(f.name for f in dataclasses.fields(root))
             raise GanlabError(f"config file {path} must hold a mapping of sections ({sections})")
     return from_dict(mapping, overrides, root, check)
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from .. import data as data_mod
 from ..errors import GanlabError
 from ..images import save_grid, to_uint8
-from ..io import append_line, torch_load, torch_save, write_json, write_text
+from ..io import append_line, check_finite, torch_load, torch_save, write_json, write_text
 from ..losses import build_loss
 from ..latent import build_prior
 from ..models import Generator, build_discriminator
@@ -31,6 +31,7 @@ from .schedules import build_schedule, step_schedule
 from .step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
 
 CHECK_EVERY = 100  # steps between finiteness checks (each one is a host sync)
+EXPLODED = 1e8  # an epoch's mean |loss| past this is a divergence, finite or not (lr 1e6 reaches 1e31)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -83,6 +84,15 @@ class Run:
             raise GanlabError(f"checkpoint '{which}' not found in {self.path} ({path}); "
                               f"available: {', '.join(have) or 'none'} or a path to a .pt file")
         return path
+
+
+def resume_checkpoint(run: Run) -> Path | None:
+    """What ``--resume`` continues from: last.pt, else the newest epoch_N.pt (a run that lost its last.pt), else
+    nothing (the run starts from its config)."""
+    if run.last.exists():
+        return run.last
+    numbered = sorted(run.checkpoints.glob("epoch_*.pt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+    return numbered[-1] if numbered else None
 
 
 def load_config(run: Run) -> Config:
@@ -181,14 +191,16 @@ class RunLock:
 
 def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, progress: bool,
            cache_dir: str | None, on_epoch: Callable[[dict], None] | None) -> Path:
+    for litter in run.path.rglob(".*.tmp"):  # half-written files of a killed writer (we hold the lock)
+        litter.unlink()
     if resume:
         cfg = load_config(run)
-    else:
+    device = resolve_device(cfg.train.device)  # checked before anything is written
+    if not resume:
         if any(p.name != RunLock.NAME for p in run.path.iterdir()):
             raise GanlabError(f"run directory {run.path} exists and is not empty; "
                               f"use --resume {run.path} to continue it or choose another --out")
         write_text(run.config, config_mod.dump(cfg))
-    device = resolve_device(cfg.train.device)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
 
@@ -226,10 +238,16 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
                        latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta))
     start_epoch, step, elapsed, best = 0, 0, 0.0, math.inf
     evaluator = PeriodicEval(cfg, cache_dir) if cfg.eval.every else None
-    if cfg.train.init_from and not (resume and run.last.exists()):
+    source = resume_checkpoint(run) if resume else None
+    if cfg.train.init_from and source is None:
         warm_start(cfg.train.init_from, G, D, prior, ema)
-    if resume and run.last.exists():
-        ck = torch_load(run.last)
+    if source is not None:
+        ck = torch_load(source)
+        if not isinstance(ck, dict) or not {"G", "D", "opt_g", "opt_d", "gen_state", "epoch"} <= ck.keys():
+            raise GanlabError(f"--resume: {source} is not a ganlab training checkpoint (it lacks G, D, the "
+                              f"optimisers or the RNG state); move it away to resume from an epoch_N.pt")
+        check_finite(ck["G"], source, "generator's weights")
+        check_finite(ck["D"], source, "discriminator's weights")
         G.load_state_dict(ck["G"])
         if "prior" in ck:  # checkpoints written before priors existed hold none (the N(0, I) prior)
             prior.load_state_dict(ck["prior"])
@@ -271,6 +289,14 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
                     "no checkpoint was written yet"
                 raise GanlabError(f"training diverged in epoch {epoch} (non-finite loss or D output: "
                                   f"loss_d={sums[0]:.4g}, loss_g={sums[1]:.4g}); stopped, {good}")
+            exploded = max(abs(sums[LOSS_D]) / steps_per_epoch, abs(sums[LOSS_G]) / max(sums[N_G], 1)) > EXPLODED
+            broken = [name for name, net in (("G", G), ("D", D)) if not all(torch.isfinite(p).all() for p in net.parameters())]
+            if exploded or broken:  # checked before anything of this epoch is saved
+                good = f"the last good checkpoint is {run.last} (epoch {start_epoch})" if run.last.exists() else \
+                    "no checkpoint was written yet"
+                why = f"non-finite weights in {' and '.join(broken)}" if broken else \
+                    f"the losses exploded past {EXPLODED:g} (loss_d {sums[LOSS_D] / steps_per_epoch:.3g})"
+                raise GanlabError(f"training diverged in epoch {epoch} ({why}); stopped, {good}")
             seconds = time.perf_counter() - t0
             elapsed += seconds
             row = {"epoch": epoch, "step": step, "loss_d": sums[LOSS_D] / steps_per_epoch,
