@@ -234,3 +234,25 @@ def test_optuna_search_minimises_the_objective_on_the_training_reference(tmp_pat
         assert json.loads((trial / "evals" / "last--prior.json").read_text())["ref"] == "mnist-test"
         lr = float(r["row"].split("=")[1])
         assert 1e-4 <= lr <= 1e-3
+
+
+def test_samplers_on_each_base_are_chosen_on_training_images(tmp_path, cache_dir):
+    """A row's samplers run inside its trials: the DRS percentile is chosen by MNIST-FID against training
+    images, then the chosen chain is measured on the test set; the table gets one row per base + sampler."""
+    samplers = [{"name": "drs", "chain": "drs", "choose": {"drs.percentile": [20, 80]}},
+                {"name": "trunc", "chain": "truncation(psi=1.0)"}]
+    spec = spec_file(tmp_path, seeds=[0], epochs=1, configs=[{"preset": "vanilla", "samplers": samplers}])
+    out = tmp_path / "sw"
+    res = run_cli(["sweep", str(spec), "--out", str(out), "--cpus", "1"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    trial = json.loads((out / "trials" / "vanilla-s0" / "trial.json").read_text())
+    drs = trial["samplers"]["drs"]
+    picked = min(drs["selection"], key=lambda s: s["mnist_fid"])
+    assert drs["chosen"] == {"drs.percentile": picked["value"]}
+    assert all(s["ref"].startswith("mnist-train") for s in drs["selection"])
+    assert drs["metrics"]["ref"] == "mnist-test" and drs["chain"] == f"drs(percentile={picked['value']})"
+    assert drs["metrics"]["sampler"]["acceptance_rate"] < 1
+    rows = {r["row"]: r for r in json.loads((out / "table.json").read_text())["rows"]}
+    assert list(rows) == ["vanilla", "vanilla + drs", "vanilla + trunc"]
+    assert rows["vanilla + drs"]["chosen"] == {"0": drs["chosen"]}
+    assert rows["vanilla + trunc"]["metrics"]["mnist_fid"]["mean"] == trial["samplers"]["trunc"]["metrics"]["mnist_fid"]

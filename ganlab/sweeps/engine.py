@@ -39,6 +39,8 @@ def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None,
     """One trial: train its config into OUT/trials/NAME (resuming what is there), then evaluate it."""
     from ray import tune
 
+    from ..training.loop import RunInUse
+
     spec = _spec_from(sweep)
     trial = _trial_of(params, spec)
     run_dir = Path(out) / TRIALS / trial["name"]
@@ -53,11 +55,18 @@ def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None,
         summary = train_trial(trial, run_dir, threads, cache_dir, report)
         metrics = evaluate_trial(run_dir, spec.evaluate, cache_dir)
         final = {**record, "status": "done", "metrics": metrics, **summary}
+        if trial.get("samplers"):
+            from .samplers import evaluate_samplers
+
+            earlier = read_json(run_dir / TRIAL_FILE).get("samplers") if (run_dir / TRIAL_FILE).is_file() else None
+            final["samplers"] = evaluate_samplers(run_dir, trial["samplers"], spec.evaluate, cache_dir, earlier)
         if spec.search:
             final["objective"] = objective(run_dir, spec, metrics, cache_dir)
         write_json(run_dir / TRIAL_FILE, final)
         tune.report({**_numbers(metrics), "trial": trial["name"], "done": 1,
                      **({"objective": final["objective"]} if spec.search else {})})
+    except RunInUse:  # another process still trains it (e.g. a trial of a killed sweep): retried on --resume
+        raise
     except GanlabError as exc:  # a diverging run, a bad input: deterministic, recorded, the sweep goes on
         _fail(run_dir, record, str(exc))
         tune.report({"trial": trial["name"], "failed": 1})

@@ -4,6 +4,8 @@
       - vanilla
       - {preset: wgan-gp, name: wgan-gp-report, set: {optim.lr_g: 4.0e-4, optim.lr_d: 4.0e-4}}
       - {config: path/to/config.yaml, seeds: [0, 1, 2, 3, 4]}    # a row may have its own seeds
+      - {preset: vanilla, samplers: [{name: drs, chain: drs, choose: {drs.percentile: [50, 80, 90]}}]}
+                                  # latent samplers measured on each trained base (ganlab/sweeps/samplers.py)
     grid: {optim.lr_d: [1.0e-4, 2.0e-4]}   # optional: every combination, applied to every row
     set: {train.sample_every: 10}          # optional: fixed overrides of every trial
     seeds: [0, 1, 2]
@@ -30,6 +32,7 @@ import yaml
 
 from ..errors import GanlabError
 from ..training import config as config_mod
+from .samplers import check_items
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TOP_KEYS = ("configs", "grid", "set", "seeds", "epochs", "evaluate", "search", "name")
@@ -51,6 +54,7 @@ class Row:
     mapping: dict  # the YAML mapping of the preset or file
     overrides: dict
     seeds: list[int] | None = None  # this row's own seeds (default: the SPEC's)
+    samplers: list[dict] | None = None  # latent samplers measured on each trained base (sweeps/samplers.py)
 
 
 @dataclasses.dataclass
@@ -85,7 +89,8 @@ def row_name(base: str, point: dict) -> str:
 
 def trial(row: Row, seed: int, epochs: int | None) -> dict:
     cfg = build_config(row, seed, epochs, extra={})
-    return {"name": slug(f"{row.name}-s{seed}"), "row": row.name, "seed": seed, "config": config_mod.to_dict(cfg)}
+    return {"name": slug(f"{row.name}-s{seed}"), "row": row.name, "seed": seed, "config": config_mod.to_dict(cfg),
+            **({"samplers": row.samplers} if row.samplers else {})}
 
 
 def build_config(row: Row, seed: int, epochs: int | None, extra: dict):
@@ -143,9 +148,10 @@ def _load_row(entry: Any, i: int, base_dir: Path) -> Row:
         entry = {"preset": entry}
     if not isinstance(entry, dict):
         raise GanlabError(f"SPEC configs[{i}] = {entry!r} must be a preset name or a mapping with preset or config")
-    unknown = sorted(set(entry) - {"preset", "config", "name", "set", "seeds"})
+    unknown = sorted(set(entry) - {"preset", "config", "name", "set", "seeds", "samplers"})
     if unknown:
-        raise GanlabError(f"SPEC configs[{i}]: unknown key '{unknown[0]}'; accepted: preset, config, name, set, seeds")
+        raise GanlabError(f"SPEC configs[{i}]: unknown key '{unknown[0]}'; accepted: preset, config, name, set, "
+                          f"seeds, samplers")
     if ("preset" in entry) == ("config" in entry):
         raise GanlabError(f"SPEC configs[{i}] needs exactly one of preset (a name in configs/) or config (a file)")
     if "preset" in entry:
@@ -170,7 +176,8 @@ def _load_row(entry: Any, i: int, base_dir: Path) -> Row:
         raise GanlabError(f"SPEC configs[{i}]: {path} must hold a mapping of config sections")
     name = str(entry.get("name") or Path(source).stem)
     seeds = _check_int_list(entry["seeds"], f"configs[{i}].seeds") if "seeds" in entry else None
-    return Row(name, source, mapping, _mapping(entry.get("set"), f"configs[{i}].set"), seeds)
+    samplers = check_items(entry["samplers"], f"configs[{i}].samplers") if "samplers" in entry else None
+    return Row(name, source, mapping, _mapping(entry.get("set"), f"configs[{i}].set"), seeds, samplers)
 
 
 def _check_int_list(value: Any, key: str) -> list[int]:
@@ -246,7 +253,7 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> Spec:
         if not isinstance(values, list) or not values:
             raise GanlabError(f"SPEC key 'grid.{key}' = {values!r} must be a non-empty list of values")
     points = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())] if grid else [{}]
-    expanded = [Row(row_name(r.name, p), r.source, r.mapping, {**fixed, **r.overrides, **p}, r.seeds)
+    expanded = [Row(row_name(r.name, p), r.source, r.mapping, {**fixed, **r.overrides, **p}, r.seeds, r.samplers)
                 for r in rows for p in points]
     names = [r.name for r in expanded]
     dup = sorted({n for n in names if names.count(n) > 1})

@@ -40,8 +40,21 @@ def _values(trial: dict) -> dict:
     return m
 
 
+def with_samplers(trials: list[dict]) -> list[dict]:
+    """The trials, each followed by one pseudo-trial per sampler measured on it (row ``ROW + NAME``)."""
+    out = []
+    for t in trials:
+        out.append(t)
+        for name, res in (t.get("samplers") or {}).items():
+            out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"], "status": "done",
+                        "metrics": res["metrics"], "chosen": res.get("chosen")})
+    return out
+
+
 def aggregate(trials: list[dict]) -> list[dict]:
-    """Group trials by row (config); per metric the mean, the sample std (n > 1) and each seed's value."""
+    """Group trials by row (config, or config + sampler); per metric the mean, the sample std (n > 1) and each
+    seed's value."""
+    trials = with_samplers(trials)
     order: list[str] = []
     groups: dict[str, list[dict]] = {}
     for t in trials:
@@ -63,6 +76,7 @@ def aggregate(trials: list[dict]) -> list[dict]:
                      "failed": {str(t["seed"]): t.get("reason", "") for t in group if t["status"] == "failed"},
                      "pending": [t["seed"] for t in group if t["status"] == "pending"],
                      "point": group[0].get("point") or {}, "metrics": stats,
+                     "chosen": {str(t["seed"]): t["chosen"] for t in done if t.get("chosen")},
                      "trials": [t["name"] for t in group]})
     return rows
 

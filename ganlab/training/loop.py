@@ -157,6 +157,10 @@ def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, unti
         return _train(cfg, run, resume, until_epoch, progress, cache_dir, on_epoch)
 
 
+class RunInUse(GanlabError):
+    """Another live process owns the run directory (not a property of the run: retrying later may succeed)."""
+
+
 class RunLock:
     """An exclusive ``flock`` on ``RUN/.lock``: a second writer of the same run directory is refused at once,
     and a lock held by a killed process is gone with it (the kernel releases it)."""
@@ -176,7 +180,7 @@ class RunLock:
         except OSError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
-            raise GanlabError(f"run directory {self.path.parent} is in use by another process (pid {holder}); "
+            raise RunInUse(f"run directory {self.path.parent} is in use by another process (pid {holder}); "
                               f"wait for it to end or choose another --out") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
