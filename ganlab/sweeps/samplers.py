@@ -27,8 +27,17 @@ SELECT_REF = "train"
 
 def chain_specs(text: str) -> list[tuple[str, list[str]]]:
     """``"drs(percentile=80)+ddls"`` -> ``[("drs", ["percentile=80"]), ("ddls", [])]``."""
+    parts, depth, cur = [], 0, ""
+    for ch in str(text or ""):  # split at the + between stages, not the ones inside an option (mode=rs+ga)
+        depth += (ch == "(") - (ch == ")")
+        if ch == "+" and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts += [cur] if cur.strip() or parts else []
     specs = []
-    for part in str(text).split("+") if text else []:
+    for part in parts:
         m = re.fullmatch(r"\s*([A-Za-z][\w-]*)\s*(?:\((.*)\))?\s*", part)
         if not m:
             raise GanlabError(f"sampler chain {text!r}: '{part}' is not NAME or NAME(key=value,...)")
