@@ -52,6 +52,19 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def read_yaml(path: str | os.PathLike, what: str = "config file") -> Any:
+    """Parse a YAML file; a missing or malformed one is a one-line error naming it as ``what``."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise GanlabError(f"{what} {path} does not exist")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise GanlabError(f"{what} {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+
+
 def read_json(path: str | os.PathLike) -> Any:
     """Read a JSON file; a missing or malformed one is a one-line error naming it."""
     try:
@@ -78,8 +91,8 @@ def torch_load(path: str | os.PathLike) -> Any:
     except FileNotFoundError:
         raise GanlabError(f"checkpoint {path} does not exist") from None
     except Exception as exc:  # zip, pickle and unpickler errors of every kind
-        raise GanlabError(f"{path} cannot be read as a checkpoint ({type(exc).__name__}): it is truncated, or not "
-                          f"written by ganlab or torch.save of plain tensors") from None
+        raise GanlabError(f"{path} is not a loadable weights-only checkpoint ({type(exc).__name__}): it is "
+                          f"truncated, or not written by ganlab (or torch.save of plain tensors)") from None
 
 
 def check_finite(state: dict, path: str | os.PathLike, what: str = "weights") -> None:

@@ -28,9 +28,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from ..errors import GanlabError
+from ..io import read_yaml
 from ..training import config as config_mod
 from .samplers import check_items
 
@@ -169,9 +169,9 @@ def _load_row(entry: Any, i: int, base_dir: Path) -> Row:
             raise GanlabError(f"SPEC configs[{i}]: config file {path} does not exist")
         source = str(entry["config"])
     try:
-        mapping = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise GanlabError(f"SPEC configs[{i}]: {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        mapping = read_yaml(path) or {}
+    except GanlabError as exc:
+        raise GanlabError(f"SPEC configs[{i}]: {exc}") from None
     if not isinstance(mapping, dict):
         raise GanlabError(f"SPEC configs[{i}]: {path} must hold a mapping of config sections")
     name = str(entry.get("name") or Path(source).stem)
@@ -296,13 +296,7 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> Spec:
 
 def load(path: str | Path) -> Spec:
     path = Path(path)
-    if not path.is_file():
-        raise GanlabError(f"sweep SPEC {path} does not exist")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise GanlabError(f"sweep SPEC {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    return parse(raw, path.parent)
+    return parse(read_yaml(path, "sweep SPEC"), path.parent)
 
 
 def difference(a: Any, b: Any, where: str = "") -> str | None:

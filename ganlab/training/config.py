@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ..errors import GanlabError
+from ..io import read_yaml
 
 
 @dataclass
@@ -328,13 +329,7 @@ def from_dict(mapping: dict | None, overrides: list[str] | None = None, root=Con
 def load(path: str | os.PathLike | None, overrides: list[str] | None = None, root=Config, check=None):
     mapping: dict = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise GanlabError(f"config file {path} does not exist")
-        try:
-            mapping = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise GanlabError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        mapping = read_yaml(path)
         sections = ", ".join(f.name for f in dataclasses.fields(root))
         if mapping is None:
             raise GanlabError(f"config file {path} is empty; a config needs at least one section ({sections})")
