@@ -256,3 +256,17 @@ def test_samplers_on_each_base_are_chosen_on_training_images(tmp_path, cache_dir
     assert list(rows) == ["vanilla", "vanilla + drs", "vanilla + trunc"]
     assert rows["vanilla + drs"]["chosen"] == {"0": drs["chosen"]}
     assert rows["vanilla + trunc"]["metrics"]["mnist_fid"]["mean"] == trial["samplers"]["trunc"]["metrics"]["mnist_fid"]
+
+
+def test_a_diverging_trial_fails_alone_with_its_reason_and_the_sweep_goes_on(tmp_path, cache_dir):
+    spec = spec_file(tmp_path, seeds=[0], epochs=2, configs=[
+        "vanilla", {"preset": "vanilla", "name": "exploding", "set": {"optim.lr_g": 1.0e6, "optim.lr_d": 1.0e6}}])
+    out = tmp_path / "sw"
+    res = run_cli(["sweep", str(spec), "--out", str(out), "--cpus", "2"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "exploding-s0: failed: training diverged in epoch" in res.stdout and "vanilla-s0: done" in res.stdout
+    rows = {r["row"]: r for r in json.loads((out / "table.json").read_text())["rows"]}
+    assert rows["vanilla"]["done"] == 1
+    assert rows["exploding"]["done"] == 0 and rows["exploding"]["failed"]["0"].startswith("training diverged in epoch")
+    assert "| exploding | 0/1 |" in (out / "table.md").read_text() and "s0: training diverged" in (out / "table.md").read_text()
+    assert res.stderr.strip() == ""  # Ray's own log noise stays out of the terminal

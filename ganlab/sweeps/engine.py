@@ -69,7 +69,7 @@ def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None,
         raise
     except GanlabError as exc:  # a diverging run, a bad input: deterministic, recorded, the sweep goes on
         _fail(run_dir, record, str(exc))
-        tune.report({"trial": trial["name"], "failed": 1})
+        tune.report({"trial": trial["name"], "failed": 1, "reason": str(exc).splitlines()[0]})
     except Exception as exc:  # anything else: recorded, and Tune marks the trial errored (retried on --resume)
         _fail(run_dir, record, f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}")
         raise
@@ -241,7 +241,7 @@ def progress_line(result: dict, speed: dict, quiet: bool) -> str | None:
             parts.append(f"objective {result['objective']:.4g}")
         return f"{name}: done  {'  '.join(parts)}"
     if result.get("failed"):
-        return f"{name}: failed (reason in its trial.json and the table)"
+        return f"{name}: failed: {result.get('reason', '(reason in its trial.json)')}"
     if "epoch" not in result:
         return None
     epoch, epochs = int(result["epoch"]), int(result["epochs"])

@@ -159,5 +159,5 @@ def montage(out: Path, trials: list[dict], cols: int = 6) -> None:
                 ax.imshow(im.convert("L"), cmap="gray", vmin=0, vmax=255)
         score = f"FID {m['fid']:.1f}" if "fid" in m else f"MNIST-FID {m['mnist_fid']:.0f}"
         ax.set_title(f"{t['name']}\n{score}", fontsize=8)
-    fig.tight_layout()
+    fig.tight_layout(pad=1.5)  # room for the two-line titles of the top row
     save_figure(fig, out / "grids.png", dpi=80)
