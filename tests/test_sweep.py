@@ -89,8 +89,9 @@ def test_table_aggregates_mean_std_and_failures():
     trials = [{"name": "a-s0", "row": "a", "seed": 0, "status": "done", "metrics": {"mnist_fid": 10.0}, "train_seconds": 5},
               {"name": "a-s1", "row": "a", "seed": 1, "status": "done", "metrics": {"mnist_fid": 14.0}, "train_seconds": 7},
               {"name": "a-s2", "row": "a", "seed": 2, "status": "failed", "reason": "training diverged in epoch 3"},
-              {"name": "b-s0", "row": "b", "seed": 0, "status": "pending"}]
-    a, b = aggregate(trials)
+              {"name": "b-s0", "row": "b", "seed": 0, "status": "pending", "planned_samplers": ["drs"]}]
+    a, b, b_drs = aggregate(trials)
+    assert b_drs["row"] == "b + drs" and b_drs["pending"] == [0]  # a sampler's row waits for its base
     assert a["metrics"]["mnist_fid"]["mean"] == 12.0
     assert a["metrics"]["mnist_fid"]["std"] == pytest.approx(2 ** 0.5 * 2)  # sample std of 10, 14
     assert a["metrics"]["mnist_fid"]["seeds"] == {"0": 10.0, "1": 14.0}

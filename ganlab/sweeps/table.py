@@ -24,11 +24,11 @@ def trials_of(out: Path) -> list[dict]:
     records = []
     for name in names:
         path = out / TRIALS / name / TRIAL_FILE
-        if path.is_file():
-            records.append(read_json(path))
-        else:
-            t = rows.get(name, {"row": name, "seed": None})
-            records.append({"name": name, "row": t["row"], "seed": t["seed"], "status": "pending"})
+        t = rows.get(name, {"row": name, "seed": None})
+        record = read_json(path) if path.is_file() else \
+            {"name": name, "row": t["row"], "seed": t["seed"], "status": "pending"}
+        record["planned_samplers"] = [s["name"] for s in t.get("samplers") or []]
+        records.append(record)
     return records
 
 
@@ -45,9 +45,16 @@ def with_samplers(trials: list[dict]) -> list[dict]:
     out = []
     for t in trials:
         out.append(t)
-        for name, res in (t.get("samplers") or {}).items():
-            out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"], "status": "done",
-                        "metrics": res["metrics"], "chosen": res.get("chosen")})
+        measured = t.get("samplers") or {}
+        for name in dict.fromkeys([*t.get("planned_samplers", []), *measured]):
+            res = measured.get(name)
+            if res and t["status"] == "done":
+                out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"], "status": "done",
+                            "metrics": res["metrics"], "chosen": res.get("chosen")})
+            else:  # its base is pending or failed: so is the sampler's row for that seed
+                out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"],
+                            "status": "failed" if t["status"] == "failed" else "pending",
+                            "reason": "its base trial failed"})
     return out
 
 
