@@ -79,6 +79,11 @@ def test_resume_refuses_a_changed_spec_and_a_folder_that_is_not_a_sweep(tmp_path
     write_json(out / engine.SWEEP_FILE, record)  # what run_sweep writes once Ray is up
     assert cli.main(["sweep", str(spec_file(tmp_path, "b.yaml", epochs=3)), "--resume", str(out)]) == 2
     assert "'epochs' was 2, now 3" in capsys.readouterr().err
+    # the reports' own numbers are annotations: adding one is accepted and recorded, nothing else may change
+    annotated = spec_file(tmp_path, "c.yaml", configs=[{"preset": "vanilla", "report": {"fid": 63.99, "source": "001"}}])
+    assert engine.open_sweep(out, parse(yaml.safe_load(annotated.read_text())), resume=True)["rows"][0]["report"] \
+        == {"fid": 63.99, "source": "001"}
+    assert json.loads((out / engine.SWEEP_FILE).read_text())["rows"][0]["report"]["fid"] == 63.99
     assert cli.main(["sweep", str(spec_file(tmp_path)), "--out", str(out)]) == 2
     assert "holds a sweep already" in capsys.readouterr().err
     assert cli.main(["sweep", "--resume", str(tmp_path)]) == 2

@@ -141,12 +141,15 @@ def _expand(paths: list[str | os.PathLike]) -> tuple[list[Entry], list[Path]]:
 def _sweep_section(path: Path, linked: set[str]) -> str:
     """A sweep's table: one row per config, every metric as mean ± std over seeds, each seed linked to its run."""
     from ..io import read_json
-    from ..sweeps.table import COLUMNS as SWEEP_COLUMNS, _cell, aggregate, markdown, trials_of
+    from ..sweeps.table import COLUMNS as SWEEP_COLUMNS, _cell, aggregate, markdown, report_text, reports_of, trials_of
 
     rows = aggregate(trials_of(path))
+    sweep = read_json(path / "sweep.json")
+    reports = reports_of(sweep)
     present = [c for c in SWEEP_COLUMNS if any(c[0] in r["metrics"] for r in rows)]
-    caption = markdown(rows, read_json(path / "sweep.json")).splitlines()[0]
-    head = ["config", "seeds done", *[h for _, h, _ in present], "trials"]
+    caption = markdown(rows, sweep).splitlines()[0]
+    head = ["config", "seeds done", *[h for _, h, _ in present], "trials"] + \
+        (["the report's own number (its protocol)"] if reports else [])
     out = [f'<section class="sweep"><h2>Sweep {html.escape(path.name)}</h2><p>{html.escape(caption)}</p>',
            '<table class="sweep"><thead><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head)
            + "</tr></thead><tbody>"]
@@ -157,7 +160,8 @@ def _sweep_section(path: Path, linked: set[str]) -> str:
             links.append(f'<a href="#{html.escape(name)}">{html.escape(label)}</a>' if name in linked
                          else html.escape(label))
         cells = [html.escape(r["row"]), f"{r['done']}/{len(r['seeds'])}",
-                 *[html.escape(_cell(r["metrics"].get(k), d)) for k, _, d in present], " ".join(links)]
+                 *[html.escape(_cell(r["metrics"].get(k), d)) for k, _, d in present], " ".join(links)] + \
+            ([html.escape(report_text(reports.get(r["row"])))] if reports else [])
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out.append("</tbody></table>")
     if (path / "grids.png").is_file():

@@ -171,6 +171,23 @@ def _sweep_record(spec: Spec) -> dict:
             "trials": [] if spec.search else spec.trials()}
 
 
+def _what_runs(record: dict) -> dict:
+    """A sweep record as it decides what is trained and measured: the resolved rows, trials, seeds, budget,
+    evaluation and search; not the SPEC's wording, the threads a trial gets, nor the reports' own numbers."""
+    d = {k: v for k, v in record.items() if k != "spec"}
+    d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]
+    return _without_reports(d)
+
+
+def _without_reports(raw):
+    """A SPEC without its ``report:`` annotations (the reports' own numbers change nothing that is run)."""
+    if isinstance(raw, dict):
+        return {k: _without_reports(v) for k, v in raw.items() if k != "report"}
+    if isinstance(raw, list):
+        return [_without_reports(v) for v in raw]
+    return raw
+
+
 def _spec_from(sweep: dict) -> Spec:
     return Spec([Row(**r) for r in sweep["rows"]], sweep["seeds"], sweep["epochs"], sweep["evaluate"],
                 sweep["search"], sweep["spec"])
@@ -186,12 +203,13 @@ def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
         sweep = read_json(path)
         if spec is not None:
             new = _sweep_record(spec)
-            diff = spec_mod.difference(sweep["spec"], new["spec"]) or \
-                spec_mod.difference([spec_mod.comparable(t["config"]) for t in sweep["trials"]],
-                                    [spec_mod.comparable(t["config"]) for t in new["trials"]], "trials")
+            diff = spec_mod.difference(_what_runs(sweep), _what_runs(new))
             if diff:
                 raise GanlabError(f"--resume {out}: the SPEC differs from the one this sweep was started with ({diff}); "
                                   f"resume without SPEC, or start a new sweep with another --out")
+            if new["spec"] != sweep["spec"]:  # only the reports' own numbers changed: annotations, kept
+                sweep = {**sweep, "spec": new["spec"], "rows": new["rows"]}
+                write_json(path, sweep)
         return sweep
     if spec is None:
         raise GanlabError("ganlab sweep needs a SPEC file (or --resume OUT)")

@@ -21,7 +21,20 @@ from pathlib import Path
 
 from ..errors import GanlabError
 
-ITEM_KEYS = ("name", "chain", "choose")
+ITEM_KEYS = ("name", "chain", "choose", "report")
+REPORT_KEYS = {"fid": (int, float), "precision": (int, float), "recall": (int, float), "source": str}
+
+
+def check_report(report, where: str) -> dict:
+    """A report's own numbers for a row: {fid, precision, recall, source} (any of them)."""
+    if not isinstance(report, dict) or not report:
+        raise GanlabError(f"SPEC key '{where}' must be a mapping of {', '.join(REPORT_KEYS)}")
+    for key, value in report.items():
+        if key not in REPORT_KEYS:
+            raise GanlabError(f"SPEC key '{where}.{key}' is unknown; accepted: {', '.join(REPORT_KEYS)}")
+        if not isinstance(value, REPORT_KEYS[key]) or isinstance(value, bool):
+            raise GanlabError(f"SPEC key '{where}.{key}' = {value!r} is not a valid {key} value")
+    return dict(report)
 SELECT_REF = "train"
 
 
@@ -100,7 +113,8 @@ def check_items(items, where: str) -> list[dict]:
                 parse_chain(specs)
         except GanlabError as exc:
             raise GanlabError(f"SPEC key '{w}': {exc}") from None
-        checked.append({"name": name, "chain": text(specs), "choose": choose})
+        checked.append({"name": name, "chain": text(specs), "choose": choose,
+                        **({"report": check_report(item["report"], f"{w}.report")} if "report" in item else {})})
     return checked
 
 

@@ -32,7 +32,7 @@ from typing import Any
 from ..errors import GanlabError
 from ..io import read_yaml
 from ..training import config as config_mod
-from .samplers import check_items
+from .samplers import check_items, check_report
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TOP_KEYS = ("configs", "grid", "set", "seeds", "epochs", "evaluate", "search", "name")
@@ -55,6 +55,7 @@ class Row:
     overrides: dict
     seeds: list[int] | None = None  # this row's own seeds (default: the SPEC's)
     samplers: list[dict] | None = None  # latent samplers measured on each trained base (sweeps/samplers.py)
+    report: dict | None = None  # a report's own numbers for this row, measured on its own protocol (shown beside)
 
 
 @dataclasses.dataclass
@@ -148,10 +149,10 @@ def _load_row(entry: Any, i: int, base_dir: Path) -> Row:
         entry = {"preset": entry}
     if not isinstance(entry, dict):
         raise GanlabError(f"SPEC configs[{i}] = {entry!r} must be a preset name or a mapping with preset or config")
-    unknown = sorted(set(entry) - {"preset", "config", "name", "set", "seeds", "samplers"})
+    unknown = sorted(set(entry) - {"preset", "config", "name", "set", "seeds", "samplers", "report"})
     if unknown:
         raise GanlabError(f"SPEC configs[{i}]: unknown key '{unknown[0]}'; accepted: preset, config, name, set, "
-                          f"seeds, samplers")
+                          f"seeds, samplers, report")
     if ("preset" in entry) == ("config" in entry):
         raise GanlabError(f"SPEC configs[{i}] needs exactly one of preset (a name in configs/) or config (a file)")
     if "preset" in entry:
@@ -177,7 +178,8 @@ def _load_row(entry: Any, i: int, base_dir: Path) -> Row:
     name = str(entry.get("name") or Path(source).stem)
     seeds = _check_int_list(entry["seeds"], f"configs[{i}].seeds") if "seeds" in entry else None
     samplers = check_items(entry["samplers"], f"configs[{i}].samplers") if "samplers" in entry else None
-    return Row(name, source, mapping, _mapping(entry.get("set"), f"configs[{i}].set"), seeds, samplers)
+    report = check_report(entry["report"], f"configs[{i}].report") if "report" in entry else None
+    return Row(name, source, mapping, _mapping(entry.get("set"), f"configs[{i}].set"), seeds, samplers, report)
 
 
 def _check_int_list(value: Any, key: str) -> list[int]:
@@ -253,7 +255,8 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> Spec:
         if not isinstance(values, list) or not values:
             raise GanlabError(f"SPEC key 'grid.{key}' = {values!r} must be a non-empty list of values")
     points = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())] if grid else [{}]
-    expanded = [Row(row_name(r.name, p), r.source, r.mapping, {**fixed, **r.overrides, **p}, r.seeds, r.samplers)
+    expanded = [Row(row_name(r.name, p), r.source, r.mapping, {**fixed, **r.overrides, **p}, r.seeds, r.samplers,
+                    r.report)
                 for r in rows for p in points]
     names = [r.name for r in expanded]
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -312,6 +315,14 @@ def difference(a: Any, b: Any, where: str = "") -> str | None:
             if d:
                 return d
         return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = difference(x, y, f"{where}[{i}]")
+            if d:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        return f"'{where or '<root>'}' had {len(a)} entries, now {len(b)}"
     if a != b:
         return f"'{where or '<root>'}' was {a!r}, now {b!r}"
     return None

@@ -98,6 +98,27 @@ def _cell(stat: dict | None, decimals: int) -> str:
     return text
 
 
+def reports_of(sweep: dict) -> dict[str, dict]:
+    """Row name (and ``ROW + SAMPLER``) -> the report's own numbers given in the SPEC."""
+    out = {}
+    for row in sweep["rows"]:
+        if row.get("report"):
+            out[row["name"]] = row["report"]
+        for item in row.get("samplers") or []:
+            if item.get("report"):
+                out[f"{row['name']} + {item['name']}"] = item["report"]
+    return out
+
+
+def report_text(report: dict | None) -> str:
+    if not report:
+        return ""
+    parts = [f"FID {report['fid']:g}" if "fid" in report else "",
+             f"P {report['precision']:g}" if "precision" in report else "",
+             f"R {report['recall']:g}" if "recall" in report else ""]
+    return " ".join(p for p in parts if p) + (f" ({report['source']})" if "source" in report else "")
+
+
 def markdown(rows: list[dict], sweep: dict) -> str:
     present = [c for c in COLUMNS if any(c[0] in r["metrics"] for r in rows)]
     ev = sweep["evaluate"]
@@ -106,7 +127,10 @@ def markdown(rows: list[dict], sweep: dict) -> str:
              f"{ev['n']} samples from the prior (seed 0) vs MNIST {ev['ref']}"
              f"{', full protocol' if ev['full'] else ', classifier metrics'}. Cells: mean ± std over the seeds "
              f"that finished (sample std); each seed's value in table.json.", ""]
-    head = ["config", "seeds done"] + [h for _, h, _ in present] + ["per seed (" + (present[0][1] if present else "") + ")", "failed"]
+    reports = reports_of(sweep)
+    head = ["config", "seeds done"] + [h for _, h, _ in present] + \
+        ["per seed (" + (present[0][1] if present else "") + ")"] + \
+        (["the report's own number (its protocol)"] if reports else []) + ["failed"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         first = present[0][0] if present else None
@@ -116,7 +140,7 @@ def markdown(rows: list[dict], sweep: dict) -> str:
         if r["pending"]:
             failed = (failed + "; " if failed else "") + "pending: " + ", ".join(f"s{s}" for s in r["pending"])
         cells = [r["row"], f"{r['done']}/{len(r['seeds'])}"] + [_cell(r["metrics"].get(k), d) for k, _, d in present] \
-            + [per_seed, failed or ""]
+            + [per_seed] + ([report_text(reports.get(r["row"]))] if reports else []) + [failed or ""]
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -128,6 +152,8 @@ def write_table(out: Path) -> int:
     sweep = read_json(out / SWEEP_FILE)
     trials = trials_of(out)
     rows = aggregate(trials)
+    for r in rows:
+        r["report"] = reports_of(sweep).get(r["row"])
     if sweep.get("search"):
         key = "objective"
         sign = 1 if sweep["search"]["mode"] == "min" else -1
