@@ -258,7 +258,7 @@ def cmd_sweep(args) -> None:
 def cmd_compare(args) -> None:
     from .report import compare
 
-    index = compare(args.inputs, args.out, title=args.title)
+    index = compare(args.inputs, args.out, title=args.title, floor=args.floor)
     print((index.parent / "leaderboard.md").read_text(), end="")
     print(f"wrote {index} (and leaderboard.md, leaderboard.json, plots/)")
 
@@ -411,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run directories (their RUN/evals/ are kept by 'ganlab evaluate --run') or evaluation .json")
     cp.add_argument("--out", required=True, help="report directory (index.html, leaderboard.md/.json, plots/)")
     cp.add_argument("--title", default="ganlab comparison")
+    cp.add_argument("--floor", metavar="JSON", help="an evaluation of real images vs the reference (e.g. "
+                                                    "docs/results/floor-train-vs-test.json), marked on the P-R plane")
     cp.set_defaults(func=cmd_compare)
 
     e = sub.add_parser("export", help="export a run's generator as a platform checkpoint (G.pth)")

@@ -63,6 +63,22 @@ def test_report_is_self_contained(report):
     assert (out / "plots" / "plain-metrics.png").is_file()
 
 
+def test_figures_sort_orders_and_the_floor(report, tmp_path):
+    out, runs = report
+    floor = {"n": 10000, "ref": "mnist-test", "precision": 0.79, "recall": 0.81, "density": 0.9, "coverage": 0.95,
+             "fid": 1.56, "mnist_fid": 0.5, "classes_covered": 10}
+    (tmp_path / "floor.json").write_text(json.dumps(floor))
+    again = tmp_path / "again"
+    assert main(["compare", str(runs[0]), str(runs[1]), str(out.parent / "shipped.json"), "--out", str(again),
+                 "--floor", str(tmp_path / "floor.json")]) == 0
+    page = (again / "index.html").read_text()
+    for fig in ("pr-plane", "fid-cost", "classes"):
+        assert f'<figure id="{fig}"' in page and (again / "plots" / f"{fig}.png").is_file()
+    assert page.count(' alt="') >= 3 + 4
+    assert "<summary>sorted by MNIST-FID (lowest first)</summary>" in page  # static sort orders, no script
+    assert "<script" not in page
+
+
 def test_describe_names_what_differs_from_the_template():
     cfg = c.load("configs/wgan-gp-decay.yaml")
     assert describe(cfg) == "wgan, mlp D, GP 10, n_critic 5, lr plateau"
@@ -120,5 +136,20 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
         assert all(done and w > 0 and h > 0 for done, w, h in images), images
         cell = driver.execute_script("return document.querySelector('table.leaderboard tbody tr td').textContent")
         assert cell == "shipped"
+        # the figures: each loads, and the P-R figure has one point per evaluation with precision and recall
+        for fig in ("pr-plane", "fid-cost", "classes"):
+            size = driver.execute_script(f"const i = document.querySelector('#{fig} img'); "
+                                         f"return i ? [i.complete, i.naturalWidth, i.alt] : null")
+            assert size and size[0] and size[1] > 0 and size[2], (fig, size)
+        points = json.loads(driver.execute_script("return document.getElementById('pr-plane').dataset.points"))
+        with_pr = [r for r in json.loads((out / "leaderboard.json").read_text())["evaluations"]
+                   if r["precision"] is not None and r["recall"] is not None]
+        assert len(points) == len(with_pr) == 1 and points[0]["label"] == "shipped"
+        from io import BytesIO
+
+        from PIL import Image, ImageStat
+
+        shot = Image.open(BytesIO(driver.get_screenshot_as_png())).convert("L")
+        assert ImageStat.Stat(shot).stddev[0] > 5  # not a blank page
     finally:
         driver.quit()

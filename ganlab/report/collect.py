@@ -70,6 +70,7 @@ class Entry:
     epochs: int | None = None
     grid: Path | None = None  # the run's last fixed-z grid
     sweeps: list[tuple[str, Path]] = field(default_factory=list)
+    sweep: str | None = None  # the sweep folder this run is a trial of (ganlab compare on a sweep)
 
     def best(self) -> Evaluation | None:
         """The evaluation a one-row-per-run leaderboard shows: the lowest FID (else the lowest MNIST-FID)."""

@@ -10,8 +10,8 @@ import tempfile
 from pathlib import Path
 
 from ..errors import GanlabError
-from ..io import atomic_path, write_json
-from .collect import Entry, Evaluation, load_entry
+from ..io import atomic_path, read_json, write_json
+from .collect import Entry, Evaluation, _evaluation, load_entry
 
 #: (key, header, format) of the leaderboard's metric columns
 COLUMNS = [("fid", "FID", "{:.2f}"), ("precision", "P", "{:.3f}"), ("recall", "R", "{:.3f}"),
@@ -43,6 +43,8 @@ def leaderboard(entries: list[Entry], every: bool = False) -> list[dict]:
                          "checkpoint": ev.checkpoint if ev else "—", "n": m.get("n"),
                          **{k: m.get(k) for k, _, _ in COLUMNS},
                          "acceptance": cost.get("acceptance_rate"), "samples_per_s": m.get("samples_per_s"),
+                         "g_evals_per_sample": cost.get("g_evals_per_sample"),
+                         "class_histogram": m.get("class_histogram"),
                          "train_seconds": e.train_seconds, "train_threads": e.train_threads, "epochs": e.epochs})
     return sorted(rows, key=lambda r: (r["fid"] is None, r["fid"] or 0, r["mnist_fid"] or 0))
 
@@ -133,6 +135,7 @@ def _expand(paths: list[str | os.PathLike]) -> tuple[list[Entry], list[Path]]:
             for t in trials_of(p):
                 if (p / TRIALS / t["name"] / "config.yaml").is_file():
                     entries.append(load_entry(p / TRIALS / t["name"]))
+                    entries[-1].sweep = p.name
         else:
             entries.append(load_entry(p))
     return entries, sweeps
@@ -140,7 +143,6 @@ def _expand(paths: list[str | os.PathLike]) -> tuple[list[Entry], list[Path]]:
 
 def _sweep_section(path: Path, linked: set[str]) -> str:
     """A sweep's table: one row per config, every metric as mean ± std over seeds, each seed linked to its run."""
-    from ..io import read_json
     from ..sweeps.table import COLUMNS as SWEEP_COLUMNS, _cell, aggregate, markdown, report_text, reports_of, trials_of
 
     rows = aggregate(trials_of(path))
@@ -170,9 +172,73 @@ def _sweep_section(path: Path, linked: set[str]) -> str:
     return "\n".join(out) + "</section>"
 
 
-def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str = "ganlab comparison") -> Path:
+#: the leaderboard's other sort orders (key, header, lower is better), each one static table (the page has no script)
+SORTS = [("precision", "P", False), ("recall", "R", False), ("coverage", "C", False), ("mnist_fid", "MNIST-FID", True),
+         ("train_seconds", "training time", True)]
+
+
+def _sorted_tables(best: list[dict]) -> str:
+    parts = []
+    for key, head, ascending in SORTS:
+        have = [r for r in best if r.get(key) is not None]
+        if len(have) < 2:
+            continue
+        rows = sorted(have, key=lambda r: r[key] if ascending else -r[key])
+        parts.append(f"<details><summary>sorted by {html.escape(head)} ({'lowest' if ascending else 'highest'} "
+                     f"first)</summary>{_table(rows, 'leaderboard-by-' + key)}</details>")
+    return "".join(parts)
+
+
+def _sweep_points(path: Path) -> list[dict]:
+    """A sweep's rows as figure points: each metric's mean over seeds with its std (``KEY_std``); a sampler's row
+    ``ROW + NAME`` as run ROW, sampler NAME (so an arrow joins it to its base)."""
+    from ..sweeps.table import aggregate, trials_of
+
+    points = []
+    for r in aggregate(trials_of(path)):
+        if not r["metrics"]:
+            continue
+        run, _, sampler = r["row"].partition(" + ")
+        p = {"run": f"{path.name}:{run}", "sampler": sampler or "prior", "method": "", "train_seconds": None}
+        for key, stat in r["metrics"].items():
+            p[key], p[f"{key}_std"] = stat["mean"], stat["std"]
+        points.append(p)
+    return points
+
+
+def _figures(best: list[dict], every: list[dict], plots: Path, floor: dict | None) -> str:
+    """The three figures, embedded, each with alt text; the P–R figure carries its points as data-points."""
+    import json
+
+    from . import figures
+
+    out = []
+    points = figures.plane_points(every)
+    if points:
+        png = plots / "pr-plane.png"
+        figures.pr_plane(points, png, floor)
+        data = html.escape(json.dumps([{k: p[k] for k in ("label", "precision", "recall")} for p in points]))
+        out.append(f'<figure id="pr-plane" data-points="{data}">{_img(png, "precision against recall and density against coverage, one point per evaluation; arrows join a run to its samplers; the star is real against real")}'
+                   f"<figcaption>Precision–recall and density–coverage: up and right is better; an arrow goes from a "
+                   f"run's plain samples to a sampler on it.</figcaption></figure>")
+    png = plots / "fid-cost.png"
+    if figures.fid_cost(best, every, png):
+        out.append(f'<figure id="fid-cost">{_img(png, "FID against training time, and against G evaluations per accepted sample for samplers")}'
+                   f"<figcaption>Quality against cost: training minutes (left), sampling cost (right).</figcaption></figure>")
+    labelled = [{**r, "label": r["run"] if r["sampler"] in ("prior", "—") else f"{r['run']} + {r['sampler']}"}
+                for r in best]
+    png = plots / "classes.png"
+    if figures.class_bars(labelled, png):
+        out.append(f'<figure id="classes">{_img(png, "per row, the share of samples the MNIST classifier puts in each digit 0 to 9; a red cross marks a digit the row never draws")}'
+                   f"<figcaption>Classes per row (dashed: uniform 10 %).</figcaption></figure>")
+    return ("<h2>Figures</h2>" + "".join(out)) if out else ""
+
+
+def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str = "ganlab comparison",
+            floor: str | os.PathLike | None = None) -> Path:
     """Write OUT/index.html, OUT/leaderboard.md, OUT/leaderboard.json (and OUT/plots/); returns index.html.
-    A sweep folder among the inputs adds its table (mean ± std over seeds per config) and one entry per trial."""
+    A sweep folder among the inputs adds its table (mean ± std over seeds per config) and one entry per trial.
+    ``floor``: an evaluation JSON of real images against the reference, marked on the precision–recall plane."""
     if not paths:
         raise GanlabError("ganlab compare needs at least one run directory, sweep folder or evaluation .json")
     entries, sweeps = _expand(paths)
@@ -184,8 +250,14 @@ def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str =
     out.mkdir(parents=True, exist_ok=True)
     plots = out / "plots"
     best, every = leaderboard(entries), leaderboard(entries, every=True)
+    floor_metrics = _evaluation(Path(floor), read_json(floor)).metrics if floor else None
     with tempfile.TemporaryDirectory(dir=out) as tmp:  # plots are made beside, then moved in one go
         sections = "\n".join(_section(e, Path(tmp)) for e in entries)
+        # a sweep is drawn as its rows (mean ± std over seeds), not as one point per trial
+        trials = {e.name for e in entries if e.sweep}
+        swept = [p for path in sweeps for p in _sweep_points(path)]
+        figs = _figures([r for r in best if r["run"] not in trials] + [p for p in swept if p["sampler"] == "prior"],
+                        [r for r in every if r["run"] not in trials] + swept, Path(tmp), floor_metrics)
         if plots.exists():
             shutil.rmtree(plots)
         shutil.copytree(tmp, plots)
@@ -195,7 +267,7 @@ def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str =
             "pool features (FID, KID), k = 3 precision/recall, k = 5 density/coverage; MNIST-FID and classes from "
             "ganlab's MNIST classifier. One row per input: its best evaluation (lowest FID).</p>"
             + "".join(_sweep_section(p, set(names)) for p in sweeps) +
-            f"<h2>Leaderboard</h2>{_table(best, 'leaderboard')}"
+            f"<h2>Leaderboard</h2>{_table(best, 'leaderboard')}{_sorted_tables(best)}{figs}"
             f"<h2>Every evaluation</h2>{_table(every, 'evaluations')}{sections}</body></html>")
     index = out / "index.html"
     with atomic_path(index) as tmp:
