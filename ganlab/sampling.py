@@ -15,7 +15,7 @@ from .errors import GanlabError
 from .images import to_uint8, write_pngs
 from .io import atomic_path, torch_load, usual_permissions
 from .models import Z_DIM, Generator, import_generator
-from .training.loop import Run
+from .runs import Run
 
 
 def load_generator(run: str | os.PathLike | None = None, checkpoint: str = "last", weights: str = "ema") -> Generator:
@@ -29,7 +29,7 @@ def load_generator(run: str | os.PathLike | None = None, checkpoint: str = "last
 def load_prior(run: str | os.PathLike | None, checkpoint: str = "last") -> torch.nn.Module:
     """The latent prior a run trained with (N(0, I) for a platform G.pth or a run without one)."""
     from .latent import NormalPrior, build_prior
-    from .training.loop import load_config
+    from .runs import load_config
 
     if run is None:
         return NormalPrior()

@@ -19,7 +19,7 @@ from ganlab.io import torch_load, write_json
 from ganlab.sweeps import engine, parse
 from ganlab.sweeps.table import aggregate
 from ganlab.training import Run
-from ganlab.training.loop import RunLock
+from ganlab.runs import RunLock
 
 GANLAB = [sys.executable, "-m", "ganlab.cli"]
 TINY = {"data.subset": 256, "train.sample_every": 1, "train.checkpoint_every": 1}

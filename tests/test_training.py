@@ -181,7 +181,7 @@ def test_warm_start_errors(tmp_path, cache_dir):
 
 
 def test_a_run_directory_has_one_writer_and_a_killed_writer_leaves_no_stuck_lock(tmp_path, cache_dir):
-    from ganlab.training.loop import RunLock
+    from ganlab.runs import RunLock
 
     run = train(tiny(1), tmp_path / "r", progress=False)
     with RunLock(run):  # another process (here: this one) owns the run
@@ -190,7 +190,7 @@ def test_a_run_directory_has_one_writer_and_a_killed_writer_leaves_no_stuck_lock
         with pytest.raises(GanlabError, match="is in use by another process"):
             train(tiny(1), run, progress=False)
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from ganlab.training.loop import RunLock; l = RunLock(Path(sys.argv[1])).__enter__(); "
+                               "from ganlab.runs import RunLock; l = RunLock(Path(sys.argv[1])).__enter__(); "
                                "print('locked', flush=True); time.sleep(60)", str(run)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     with pytest.raises(GanlabError, match=f"pid {holder.pid}"):

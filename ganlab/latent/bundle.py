@@ -17,6 +17,7 @@ import torch
 from ..errors import GanlabError
 from ..io import torch_load, torch_save
 from .base import Context, Pipeline, build_sampler
+from ..models.generator import fingerprint
 from .priors import MixturePrior, NormalPrior
 
 FORMAT = "ganlab-sampler-v1"
@@ -27,17 +28,6 @@ def beside(checkpoint: str | os.PathLike) -> Path | None:
     """The sampler.pt shipped next to a G.pth, if there is one."""
     path = Path(checkpoint).parent / FILENAME
     return path if path.is_file() else None
-
-
-def fingerprint(G: torch.nn.Module) -> str:
-    """sha256 of the generator's weights: a shipped sampler refuses a generator it was not fitted for."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for k, v in sorted(G.state_dict().items()):
-        h.update(k.encode())
-        h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
 
 
 def _prior_state(prior: torch.nn.Module) -> dict:
@@ -59,7 +49,7 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
                   out_dir: str | os.PathLike, cache: str | None = None, weights: str = "ema",
                   critic: str = "run") -> Path:
     """Fit the chain ``specs`` on a run and write ``out_dir/sampler.pt``; returns its path."""
-    from ..training.loop import Run
+    from ..runs import Run
     from .run import parse_chain, parse_options, run_context
 
     pipeline = parse_chain(specs)

@@ -20,8 +20,8 @@ from tqdm import tqdm
 from ..errors import GanlabError
 from ..io import torch_load
 from ..losses.penalties import gradient_penalty
+from ..models.generator import fingerprint
 from .base import d_score
-from .bundle import fingerprint
 
 STATE = "critic.pt"
 FORMAT = "ganlab-critic-v1"

@@ -27,7 +27,7 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
     from ..losses import build_loss
     from ..models import build_discriminator
     from ..sampling import load_generator, load_prior
-    from ..training.loop import Run, load_config
+    from ..runs import Run, load_config
 
     r = Run(run)
     cfg = load_config(r)

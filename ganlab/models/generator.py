@@ -24,3 +24,14 @@ class Generator(nn.Module):
         x = F.leaky_relu(self.fc2(x), 0.2)
         x = F.leaky_relu(self.fc3(x), 0.2)
         return torch.tanh(self.fc4(x))
+
+
+def fingerprint(G: torch.nn.Module) -> str:
+    """sha256 of the generator's weights: a shipped sampler refuses a generator it was not fitted for."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for k, v in sorted(G.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()

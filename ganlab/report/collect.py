@@ -122,7 +122,7 @@ def describe(cfg) -> str:
 
 def _checkpoint_name(path: str) -> str:
     """RUN/checkpoints/FILE as ``RUN/FILE`` (the source run's name, not where it sat on some disk)."""
-    from ..training.loop import CHECKPOINTS
+    from ..runs import CHECKPOINTS
 
     p = Path(path)
     return f"{p.parent.parent.name}/{p.name}" if p.parent.name == CHECKPOINTS else p.name
@@ -140,7 +140,7 @@ def _evaluation(path: Path, data: dict) -> Evaluation:
 
 def load_entry(path: str | os.PathLike) -> Entry:
     """A run directory (with config.yaml) or an evaluation JSON."""
-    from ..training.loop import Run, read_metrics, load_config
+    from ..runs import Run, load_config, read_metrics
 
     path = Path(path)
     if path.is_file() and path.suffix == ".json":

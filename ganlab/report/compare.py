@@ -125,7 +125,7 @@ img{image-rendering:pixelated;max-width:100%}section.run{border-top:2px solid #d
 
 def _expand(paths: list[str | os.PathLike]) -> tuple[list[Entry], list[Path]]:
     """The entries of the inputs (a sweep folder gives one per trial) and the sweep folders among them."""
-    from ..sweeps.engine import SWEEP_FILE, TRIALS
+    from ..sweeps.layout import SWEEP_FILE, TRIALS
     from ..sweeps.table import trials_of
 
     entries, sweeps = [], []

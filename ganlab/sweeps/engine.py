@@ -25,12 +25,9 @@ from pathlib import Path
 from ..errors import GanlabError
 from ..io import read_json, write_json
 from . import spec as spec_mod
+from .layout import EXPERIMENT, SWEEP_FILE, TRIAL_FILE, TRIALS
 from .spec import Row, Spec
 
-SWEEP_FILE = "sweep.json"
-TRIAL_FILE = "trial.json"
-TRIALS = "trials"
-EXPERIMENT = "tune"
 
 
 # ---------------------------------------------------------------- the trial (runs in a Ray worker)
@@ -39,7 +36,7 @@ def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None,
     """One trial: train its config into OUT/trials/NAME (resuming what is there), then evaluate it."""
     from ray import tune
 
-    from ..training.loop import RunInUse
+    from ..runs import RunInUse
 
     spec = _spec_from(sweep)
     trial = _trial_of(params, spec)
@@ -86,7 +83,8 @@ def _numbers(row: dict) -> dict:
 
 def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None, on_epoch) -> dict:
     """Train (or resume, or keep) the trial's run directory; its training seconds and generator steps."""
-    from ..training import Run, config as config_mod, load_config, train
+    from ..runs import Run, load_config
+    from ..training import config as config_mod, train
 
     cfg = config_mod.from_dict(trial["config"])
     cfg.train.threads = threads

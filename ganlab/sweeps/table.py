@@ -6,6 +6,7 @@ import statistics
 from pathlib import Path
 
 from ..io import read_json, write_json, write_text
+from .layout import SWEEP_FILE, TRIAL_FILE, TRIALS
 
 #: (key, header, decimals) of the table's metric columns, in order; a column shows when any trial measured it
 COLUMNS = [("fid", "FID", 2), ("precision", "P", 3), ("recall", "R", 3), ("density", "D", 3),
@@ -15,8 +16,6 @@ COLUMNS = [("fid", "FID", 2), ("precision", "P", 3), ("recall", "R", 3), ("densi
 
 def trials_of(out: Path) -> list[dict]:
     """Every trial of the sweep in OUT: its record (trial.json), or 'pending' when it has not ended."""
-    from .engine import SWEEP_FILE, TRIAL_FILE, TRIALS
-
     sweep = read_json(out / SWEEP_FILE)
     names = [t["name"] for t in sweep["trials"]] if sweep["trials"] else \
         sorted(p.name for p in (out / TRIALS).glob("*") if p.is_dir())
@@ -147,8 +146,6 @@ def markdown(rows: list[dict], sweep: dict) -> str:
 
 def write_table(out: Path) -> int:
     """OUT/table.json, OUT/table.md and OUT/grids.png from the trials' records; the number of rows."""
-    from .engine import SWEEP_FILE
-
     sweep = read_json(out / SWEEP_FILE)
     trials = trials_of(out)
     rows = aggregate(trials)
@@ -167,8 +164,6 @@ def write_table(out: Path) -> int:
 
 def montage(out: Path, trials: list[dict], cols: int = 6) -> None:
     """OUT/grids.png: every finished trial's evaluation samples, titled with its name and headline number."""
-    from .engine import TRIALS
-
     done = [t for t in trials if t["status"] == "done" and (t.get("metrics") or {}).get("grid")]
     if not done:
         return

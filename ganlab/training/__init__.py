@@ -1,5 +1,6 @@
 """Training: config tree and the loop."""
 from .config import Config
-from .loop import Run, load_config, train
+from ..runs import Run, load_config
+from .loop import train
 
 __all__ = ["Config", "Run", "load_config", "train"]

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import math
 import os
-import re
 import time
 from pathlib import Path
 from typing import Callable
@@ -29,6 +27,7 @@ from .config import Config
 from .ema import EMA
 from .schedules import build_schedule, step_schedule
 from .step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
+from ..runs import Run, RunLock, load_config, read_metrics, resume_checkpoint
 
 CHECK_EVERY = 100  # steps between finiteness checks (each one is a host sync)
 EXPLODED = 1e8  # an epoch's mean |loss| past this is a divergence, finite or not (lr 1e6 reaches 1e31)
@@ -47,69 +46,6 @@ def build_optimizer(cfg: Config, params, lr: float, device: torch.device) -> tor
     if cfg.optim.name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas, fused=True)
     return torch.optim.RMSprop(params, lr=lr)
-
-
-#: the folder of a run directory that holds its checkpoints (RUN/checkpoints/last.pt, best.pt, epoch_N.pt)
-CHECKPOINTS = "checkpoints"
-
-
-class Run:
-    """The paths of one run directory."""
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.config = self.path / "config.yaml"
-        self.metrics = self.path / "metrics.jsonl"
-        self.checkpoints = self.path / CHECKPOINTS
-        self.last = self.checkpoints / "last.pt"
-        self.best = self.checkpoints / "best.pt"
-        self.grids = self.path / "grids"
-        self.summary = self.path / "summary.json"
-
-    def epoch_checkpoint(self, epoch: int) -> Path:
-        """Where epoch ``epoch``'s checkpoint is written (and ``epoch_N`` is looked up)."""
-        return self.checkpoints / f"epoch_{epoch:04d}.pt"
-
-    def checkpoint(self, which: str) -> Path:
-        """``last``, ``best``, ``epoch_N`` (``epoch_20`` and ``epoch_0020`` alike) or a path."""
-        epoch = re.fullmatch(r"epoch_(\d+)", which)
-        if which in ("last", "best"):
-            path = self.last if which == "last" else self.best
-        elif epoch:
-            path = self.epoch_checkpoint(int(epoch[1]))
-        else:
-            path = Path(which)
-        if not path.is_file():
-            have = sorted(p.stem for p in self.checkpoints.glob("*.pt")) if self.checkpoints.is_dir() else []
-            raise GanlabError(f"checkpoint '{which}' not found in {self.path} ({path}); "
-                              f"available: {', '.join(have) or 'none'} or a path to a .pt file")
-        return path
-
-
-def resume_checkpoint(run: Run) -> Path | None:
-    """What ``--resume`` continues from: last.pt, else the newest epoch_N.pt (a run that lost its last.pt), else
-    nothing (the run starts from its config)."""
-    if run.last.exists():
-        return run.last
-    numbered = sorted(run.checkpoints.glob("epoch_*.pt"), key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
-    return numbered[-1] if numbered else None
-
-
-def load_config(run: Run) -> Config:
-    if not run.config.is_file():
-        raise GanlabError(f"{run.path} is not a ganlab run directory (no config.yaml)")
-    return config_mod.load(run.config)
-
-
-def read_metrics(run: Run) -> list[dict]:
-    rows = []
-    if run.metrics.exists():
-        for line in run.metrics.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break  # a line cut by a kill: everything after it is discarded
-    return rows
 
 
 def warm_start(path: str | os.PathLike, G: torch.nn.Module, D: torch.nn.Module, prior: torch.nn.Module,
@@ -155,42 +91,6 @@ def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, unti
         run.path.mkdir(parents=True, exist_ok=True)
     with RunLock(run.path):
         return _train(cfg, run, resume, until_epoch, progress, cache_dir, on_epoch)
-
-
-class RunInUse(GanlabError):
-    """Another live process owns the run directory (not a property of the run: retrying later may succeed)."""
-
-
-class RunLock:
-    """An exclusive ``flock`` on ``RUN/.lock``: a second writer of the same run directory is refused at once,
-    and a lock held by a killed process is gone with it (the kernel releases it)."""
-
-    NAME = ".lock"
-
-    def __init__(self, path: Path):
-        self.path = path / self.NAME
-        self.fd: int | None = None
-
-    def __enter__(self) -> "RunLock":
-        if not self.path.parent.is_dir():
-            raise GanlabError(f"{self.path.parent} is not a ganlab run directory (it does not exist)")
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise RunInUse(f"run directory {self.path.parent} is in use by another process (pid {holder}); "
-                              f"wait for it to end or choose another --out") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        self.fd = fd
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing releases the flock
-            self.fd = None
 
 
 def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, progress: bool,
