@@ -128,20 +128,25 @@ def _expand(paths: list[str | os.PathLike]) -> tuple[list[Entry], list[Path]]:
     from ..sweeps.layout import SWEEP_FILE, TRIALS
     from ..sweeps.table import trials_of
 
-    entries, sweeps = [], []
+    entries, sweeps = [], [Path(p) for p in paths if (Path(p) / SWEEP_FILE).is_file()]
     for p in map(Path, paths):
-        if (p / SWEEP_FILE).is_file():
-            sweeps.append(p)
+        if p in sweeps:
             for t in trials_of(p):
                 if (p / TRIALS / t["name"] / "config.yaml").is_file():
                     entries.append(load_entry(p / TRIALS / t["name"]))
                     entries[-1].sweep = p.name
+                    entries[-1].name = _trial_anchor(p, t["name"], sweeps)
         else:
             entries.append(load_entry(p))
     return entries, sweeps
 
 
-def _sweep_section(path: Path, linked: set[str]) -> str:
+def _trial_anchor(sweep: Path, trial: str, sweeps: list[Path]) -> str:
+    """A trial's name in the report: its own, or SWEEP:TRIAL when several sweeps are compared (names repeat)."""
+    return f"{sweep.name}:{trial}" if len(sweeps) > 1 else trial
+
+
+def _sweep_section(path: Path, linked: set[str], sweeps: list[Path]) -> str:
     """A sweep's table: one row per config, every metric as mean ± std over seeds, each seed linked to its run."""
     from ..sweeps.table import COLUMNS as SWEEP_COLUMNS, _cell, aggregate, markdown, report_text, reports_of, trials_of
 
@@ -157,7 +162,8 @@ def _sweep_section(path: Path, linked: set[str]) -> str:
            + "</tr></thead><tbody>"]
     for r in rows:
         links = []
-        for name, seed in zip(r["trials"], r["seeds"]):
+        for trial, seed in zip(r["trials"], r["seeds"]):
+            name = _trial_anchor(path, trial, sweeps)
             label = f"s{seed}" + (" (failed)" if str(seed) in r["failed"] else " (pending)" if seed in r["pending"] else "")
             links.append(f'<a href="#{html.escape(name)}">{html.escape(label)}</a>' if name in linked
                          else html.escape(label))
@@ -266,7 +272,7 @@ def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str =
             "<p>Protocol: 10,000 samples vs the 10,000 MNIST test images unless n says otherwise; TF-Inception "
             "pool features (FID, KID), k = 3 precision/recall, k = 5 density/coverage; MNIST-FID and classes from "
             "ganlab's MNIST classifier. One row per input: its best evaluation (lowest FID).</p>"
-            + "".join(_sweep_section(p, set(names)) for p in sweeps) +
+            + "".join(_sweep_section(p, set(names), sweeps) for p in sweeps) +
             f"<h2>Leaderboard</h2>{_table(best, 'leaderboard')}{_sorted_tables(best)}{figs}"
             f"<h2>Every evaluation</h2>{_table(every, 'evaluations')}{sections}</body></html>")
     index = out / "index.html"

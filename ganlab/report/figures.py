@@ -33,7 +33,15 @@ def pr_plane(points: list[dict], path: Path, floor: dict | None = None) -> list[
     from ..images import save_figure
 
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    # numbered points and a key beside: readable with many rows, where labels on the points would overlap
+    fig, axes = plt.subplots(1, 3, figsize=(15, max(4.6, 0.75 + 0.14 * len(points))),
+                             gridspec_kw={"width_ratios": [1, 1, 0.9]})
+    for i, p in enumerate(points, 1):
+        p["number"] = i
+    key = axes[2]
+    key.axis("off")
+    key.text(0, 1, "\n".join(f"{p['number']:>2}  {p['label'][:60]}" for p in points), va="top", ha="left",
+             family="monospace", fontsize=7, transform=key.transAxes)
     for ax, (x, y, xs) in zip(axes, (("recall", "precision", "recall"), ("coverage", "density", "coverage"))):
         runs: dict[str, list[dict]] = {}
         for p in points:
@@ -49,14 +57,14 @@ def pr_plane(points: list[dict], path: Path, floor: dict | None = None) -> list[
                 continue
             err = (p.get(f"{x}_std"), p.get(f"{y}_std"))
             ax.errorbar(p[x], p[y], xerr=err[0], yerr=err[1], fmt="o", ms=5, capsize=2)
-            ax.annotate(p["label"], (p[x], p[y]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(str(p["number"]), (p[x], p[y]), fontsize=7, xytext=(3, 2), textcoords="offset points")
         if floor and floor.get(x) is not None:
             ax.plot(floor[x], floor[y], "*", ms=14, color="gold", mec="k", label="real vs real (floor)")
             ax.legend(loc="lower right", fontsize=8)
         ax.set_xlabel(x)
         ax.set_ylabel(y)
-        ax.set_xlim(left=0)
-        ax.set_ylim(bottom=0)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     axes[0].set_title("precision vs recall (arrows: a run's samplers)")
     axes[1].set_title("density vs coverage")
