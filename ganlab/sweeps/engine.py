@@ -242,7 +242,8 @@ def _progress_callback(quiet: bool):
                 print(line, flush=True)
 
         def on_trial_error(self, iteration, trials, trial, **info):
-            print(f"{trial.trial_id}: error (recorded in its trial.json; --resume retries it)", flush=True)
+            name = (trial.config.get("trial") or {}).get("name", trial.trial_id)
+            print(f"{name}: error (recorded in its trial.json; --resume retries it)", flush=True)
 
     return Progress()
 
