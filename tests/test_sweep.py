@@ -185,8 +185,11 @@ def test_sweep_on_a_loopback_ray_cluster(tmp_path, cache_dir):
     """ray start --head on 127.0.0.1 (token auth on), a 2-trial sweep with --address, then the head is stopped."""
     ray_bin = Path(sys.executable).with_name("ray")
     port = _free_port()
+    import secrets
+
+    # token authentication on, with a token of this test's own (a fresh machine has no ~/.ray/auth_token)
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token",
-           "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
+           "RAY_AUTH_TOKEN": secrets.token_hex(32), "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
     head = subprocess.Popen([str(ray_bin), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
                              f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
                              "--disable-usage-stats"], env=env, stdout=subprocess.DEVNULL,
