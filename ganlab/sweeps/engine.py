@@ -324,7 +324,7 @@ def start_ray(address: str | None, cpus: int | None):
             ray.init(address="local", num_cpus=cpus, include_dashboard=False, log_to_driver=False,
                      logging_level=logging.ERROR,
                      configure_logging=True)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except Exception as exc:  # Ray raises plain Exceptions too (e.g. "the current node timed out during startup")
         where = f"the Ray cluster at {address}" if address else "an embedded Ray"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise GanlabError(f"could not start {where}: {first}") from None
