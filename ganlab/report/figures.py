@@ -98,7 +98,8 @@ def fid_cost(best: list[dict], every: list[dict], path: Path) -> list[dict]:
         ax.set_xlabel(xlabel)
         ax.set_ylabel(metric.replace("mnist_fid", "MNIST-FID").replace("fid", "FID"))
         ax.grid(alpha=0.3)
-    axes[1].set_xscale("log")
+    if any(r.get("g_evals_per_sample") for r in every):
+        axes[1].set_xscale("log")
     axes[0].set_title("quality against training cost")
     axes[1].set_title("quality against sampling cost")
     fig.tight_layout()
