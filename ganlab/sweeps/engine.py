@@ -110,13 +110,12 @@ def evaluate_trial(run_dir: Path, evaluate: dict, cache_dir: str | None, ref: st
     """The last checkpoint's n samples (prior, seed 0, G's EMA when kept) scored against ``ref``; kept in
     RUN/evals/ and reused when already there."""
     from ..metrics.evaluate import evaluate as score
+    from ..metrics.imagesets import reference
     from ..report.collect import evaluation_path, save_run_evaluation
     from ..sampling import load_generator, load_prior, sample_images
 
     ref = ref or evaluate["ref"]
     full = evaluate["full"] if full is None else full
-    from ..metrics.imagesets import reference
-
     base = {"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": "prior",
             "ref": reference(ref, cache_dir)[0]}
     path = evaluation_path(run_dir, base)
@@ -150,15 +149,7 @@ def _trial_of(params: dict, spec: Spec) -> dict:
     """A grid trial as stored, or a search trial built from Optuna's point (first seed)."""
     if "trial" in params:
         return params["trial"]
-    point = {k: params[k] for k in spec.search["space"]}
-    row = spec.rows[0]
-    seed = spec.seeds[0]
-    cfg = spec_mod.build_config(row, seed, spec.epochs, point)
-    from ..training import config as config_mod
-
-    name = spec_mod.slug(f"{spec_mod.row_name(row.name, point)}-s{seed}")
-    return {"name": name, "row": spec_mod.row_name(row.name, point), "seed": seed, "point": point,
-            "config": config_mod.to_dict(cfg)}
+    return spec_mod.trial(spec.rows[0], spec.seeds[0], spec.epochs, {k: params[k] for k in spec.search["space"]})
 
 
 # ---------------------------------------------------------------- the sweep folder

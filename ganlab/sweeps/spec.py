@@ -88,10 +88,12 @@ def row_name(base: str, point: dict) -> str:
     return base + "".join(f"_{k.split('.')[-1]}={_value_text(v)}" for k, v in point.items())
 
 
-def trial(row: Row, seed: int, epochs: int | None) -> dict:
-    cfg = build_config(row, seed, epochs, extra={})
-    return {"name": slug(f"{row.name}-s{seed}"), "row": row.name, "seed": seed, "config": config_mod.to_dict(cfg),
-            **({"samplers": row.samplers} if row.samplers else {})}
+def trial(row: Row, seed: int, epochs: int | None, point: dict | None = None) -> dict:
+    """One trial: the row (with a search's ``point`` of overrides, if any) at ``seed`` and the budget."""
+    cfg = build_config(row, seed, epochs, extra=point or {})
+    name = row_name(row.name, point or {})
+    return {"name": slug(f"{name}-s{seed}"), "row": name, "seed": seed, "config": config_mod.to_dict(cfg),
+            **({"point": point} if point else {}), **({"samplers": row.samplers} if row.samplers else {})}
 
 
 def build_config(row: Row, seed: int, epochs: int | None, extra: dict):
