@@ -279,3 +279,34 @@ def test_a_diverging_trial_fails_alone_with_its_reason_and_the_sweep_goes_on(tmp
     assert rows["exploding"]["done"] == 0 and rows["exploding"]["failed"]["0"].startswith("training diverged in epoch")
     assert "| exploding | 0/1 |" in (out / "table.md").read_text() and "s0: training diverged" in (out / "table.md").read_text()
     assert res.stderr.strip() == ""  # Ray's own log noise stays out of the terminal
+
+
+def test_a_sampler_is_measured_again_when_its_choice_grid_changes(tmp_path, monkeypatch):
+    """A trial's earlier sampler record is kept only for the same chain and grid: widening a DRS percentile grid
+    (as the reports' SPEC did after seed 0 chose the grid's edge) must choose again over the new grid."""
+    from ganlab.report import collect
+    from ganlab.sweeps import samplers as smp
+
+    scored = []
+
+    def fake_score(run_dir, specs, evaluate, ref, full, cache_dir):
+        scored.append((smp.text(specs), ref))
+        options = dict(a.split("=") for a in specs[0][1])  # e.g. ("drs", ["percentile=90"])
+        return None, {"sampler": "drs"}, {"mnist_fid": 100.0 - float(options["percentile"]), "ref": ref}
+
+    def fake_save(run_dir, res, images):
+        path = tmp_path / f"{len(scored)}.json"
+        write_json(path, res)
+        return path
+
+    monkeypatch.setattr(smp, "_score", fake_score)
+    monkeypatch.setattr(collect, "save_run_evaluation", fake_save)
+    evaluate = {"n": 10, "ref": "test", "full": False}
+    narrow = smp.check_items([{"name": "drs", "chain": "drs", "choose": {"drs.percentile": [50, 90]}}], "s")
+    first = smp.evaluate_samplers(tmp_path, narrow, evaluate, None)
+    assert first["drs"]["chosen"] == {"drs.percentile": 90} and len(scored) == 3
+    assert smp.evaluate_samplers(tmp_path, narrow, evaluate, None, first) == first and len(scored) == 3  # kept
+    wide = smp.check_items([{"name": "drs", "chain": "drs", "choose": {"drs.percentile": [50, 90, 99]}}], "s")
+    again = smp.evaluate_samplers(tmp_path, wide, evaluate, None, first)
+    assert again["drs"]["chosen"] == {"drs.percentile": 99} and len(scored) == 3 + 4
+    assert [s["value"] for s in again["drs"]["selection"]] == [50, 90, 99]

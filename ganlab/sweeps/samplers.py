@@ -128,13 +128,16 @@ def _score(run_dir: Path, specs, evaluate: dict, ref: str, full: bool, cache_dir
 
 def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_dir: str | None,
                       done: dict | None = None) -> dict:
-    """Each item on the trial's last checkpoint: its choice (on training images), then its measurement."""
+    """Each item on the trial's last checkpoint: its choice (on training images), then its measurement. An item
+    measured before (DONE, the trial's earlier record) is kept only if it was asked the same chain and grid."""
     from ..io import read_json
     from ..report.collect import save_run_evaluation
 
-    results = dict(done or {})
+    results, done = {}, done or {}
     for item in items:
-        if item["name"] in results:
+        asked = {"chain": item["chain"], "choose": item["choose"]}
+        if done.get(item["name"], {}).get("asked") == asked:  # measured before with the same chain and choice grid
+            results[item["name"]] = done[item["name"]]
             continue
         specs = chain_specs(item["chain"])
         if any(name == "lrs" for name, _ in specs) and not (Path(run_dir) / "latent" / "lrs.pt").is_file():
@@ -154,6 +157,6 @@ def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_di
         res.update({"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": text(specs), "sampler": cost,
                     "source": f"{run_dir} (last, {evaluate['n']} samples, seed 0, {text(specs)})"})
         kept = read_json(save_run_evaluation(run_dir, res, images))
-        results[item["name"]] = {"chain": text(specs), "chosen": chosen, "selection": selection,
+        results[item["name"]] = {"asked": asked, "chain": text(specs), "chosen": chosen, "selection": selection,
                                  "metrics": {k: v for k, v in kept.items() if k not in ("label", "source")}}
     return results
