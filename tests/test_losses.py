@@ -28,6 +28,8 @@ CASES = {
     "lsgan": (0.5 * ((2 - 1) ** 2 + (-1 - 1) ** 2) / 2 + 0.5 * (0.5 ** 2 + 3 ** 2) / 2,
               0.5 * ((0.5 - 1) ** 2 + (-3 - 1) ** 2) / 2),
     "hinge": ((max(0, 1 - 2) + max(0, 1 + 1)) / 2 + (max(0, 1 + 0.5) + max(0, 1 - 3)) / 2, -(0.5 - 3) / 2),
+    "lsgan-sigmoid": (((sig(2) - 1) ** 2 + (sig(-1) - 1) ** 2) / 2 + (sig(0.5) ** 2 + sig(-3) ** 2) / 2,
+                      ((sig(0.5) - 1) ** 2 + (sig(-3) - 1) ** 2) / 2),
     "cn-lsgan": (((2 - 1) ** 2 + (-1 - 1) ** 2) / 2 + (0.5 ** 2 + 3 ** 2) / 2, ((0.5 - 1) ** 2 + (-3 - 1) ** 2) / 2),
 }
 
@@ -65,7 +67,7 @@ def test_mdgan_simplex_and_loss_values():
 
 
 def test_unknown_loss():
-    with pytest.raises(GanlabError, match="accepted: cn-lsgan, hinge, lsgan, md-gan, ns, saturating, wgan"):
+    with pytest.raises(GanlabError, match="accepted: cn-lsgan, hinge, lsgan, lsgan-sigmoid, md-gan, ns, saturating, wgan"):
         build_loss("nope")
 
 

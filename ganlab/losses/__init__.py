@@ -5,7 +5,9 @@ Every loss works on raw D outputs (logits for the probabilistic losses, scores f
 """
 from __future__ import annotations
 
+from ..registry import import_submodules
 from .base import LOSSES, Loss, build_loss
-from . import cn_lsgan, hinge, lsgan, mdgan, ns, saturating, wgan  # noqa: F401  (each module registers its loss)
+
+import_submodules(__name__, __path__)  # each module registers its loss: a new loss is a new file here
 
 __all__ = ["LOSSES", "Loss", "build_loss"]
