@@ -69,3 +69,19 @@ def test_import_rejects_foreign_checkpoints(tmp_path):
     torch.save(build_discriminator("mlp").state_dict(), tmp_path / "D.pth")
     with pytest.raises(GanlabError, match="not the fixed generator"):
         import_generator(tmp_path / "D.pth")
+
+
+def test_saturation_tells_a_collapsed_generator_from_a_fresh_one():
+    from ganlab.models.generator import saturation
+
+    torch.manual_seed(0)
+    z = torch.randn(200, 100)
+    G = Generator()
+    fresh = saturation(G, z)
+    assert fresh["saturated"] < 0.01 and fresh["tanh_grad"] > 0.9 and fresh["pixel_std"] > 0
+    with torch.no_grad():  # what lsgan-s0 became: huge output weights and bias, one image for every z
+        G.fc4.weight.zero_()
+        G.fc4.bias.copy_(torch.where(torch.arange(784) % 3 == 0, 50.0, -50.0))
+    dead = saturation(G, z)
+    assert dead["saturated"] == 1.0 and dead["tanh_grad"] < 1e-6 and dead["pixel_std"] == 0.0
+    assert dead["median_abs_pre"] == pytest.approx(50.0)

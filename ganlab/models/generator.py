@@ -35,3 +35,19 @@ def fingerprint(G: torch.nn.Module) -> str:
         h.update(k.encode())
         h.update(v.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
+
+
+@torch.no_grad()
+def saturation(G: Generator, z: torch.Tensor, threshold: float = 0.999) -> dict:
+    """How far G's tanh output is saturated on the latents ``z``: the share of output pixels with |x| > threshold,
+    the mean tanh derivative 1 - x^2 (the factor every gradient reaching G passes through), the median |pre-activation|
+    and the mean per-pixel standard deviation over ``z`` (0 when every latent gives the same image)."""
+    x = F.leaky_relu(G.fc1(z), 0.2)
+    x = F.leaky_relu(G.fc2(x), 0.2)
+    x = F.leaky_relu(G.fc3(x), 0.2)
+    pre = G.fc4(x)
+    out = torch.tanh(pre)
+    return {"saturated": (out.abs() > threshold).float().mean().item(),
+            "tanh_grad": (1 - out ** 2).mean().item(),
+            "median_abs_pre": pre.abs().median().item(),
+            "pixel_std": out.std(0).mean().item()}
