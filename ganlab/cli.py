@@ -235,7 +235,7 @@ def cmd_sweep_sampler(args) -> None:
     out = args.out or f"{args.run}/sweeps/{args.sampler}-{args.param}"
     res = sweep(args.run, args.sampler, args.param, values, args.opt or [], out, n=args.n, seed=args.seed,
                 checkpoint=args.checkpoint, full=not args.mnist_only, precision=args.precision, cache=args.cache_dir,
-                critic=args.critic)
+                critic=args.critic, ref=args.ref)
     print(f"sweep written to {res['dir']} (sweep.json, sweep.png)")
 
 
@@ -369,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--seed", type=int, default=0)
     sw.add_argument("--checkpoint", default="last")
     sw.add_argument("--mnist-only", action="store_true", help="classifier metrics only (fast)")
+    sw.add_argument("--ref", default="train", help="the reference the choice is made on: train (10k MNIST training "
+                                                   "images, default), test, or a PATH (report the chosen value "
+                                                   "on the test set with ganlab evaluate)")
     sw.add_argument("--precision", default="fp32")
     _add_critic(sw)
     sw.add_argument("--out")

@@ -157,7 +157,10 @@ def test_sweep_sampler_writes_plot_and_grid(tmp_path, cache_dir):
     assert main(["sweep-sampler", "--run", str(run), "--sampler", "drs", "--param", "percentile",
                  "--values", "10", "90", "--opt", "burn_in=500", "--n", "60", "--mnist-only",
                  "--out", str(tmp_path / "sw")]) == 0
-    rows = json.loads((tmp_path / "sw" / "sweep.json").read_text())["rows"]
+    swept = json.loads((tmp_path / "sw" / "sweep.json").read_text())
+    rows = swept["rows"]
     assert [r["value"] for r in rows] == [10, 90]
+    # the plot chooses a value, so it is measured on training images unless asked otherwise
+    assert swept["ref"].startswith("mnist-train") and all(r["ref"] == swept["ref"] for r in rows)
     assert rows[0]["cost"]["acceptance_rate"] > rows[1]["cost"]["acceptance_rate"]
     assert (tmp_path / "sw" / "sweep.png").exists() and (tmp_path / "sw" / "accepted_rejected.png").exists()

@@ -15,7 +15,9 @@ from .run import parse_chain, run_context, sample_run
 
 def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out: str | os.PathLike,
           n: int = 10000, seed: int = 0, checkpoint: str = "last", full: bool = True, precision: str = "fp32",
-          cache: str | None = None, progress: bool = True, critic: str = "run") -> dict:
+          cache: str | None = None, progress: bool = True, critic: str = "run", ref: str = "train") -> dict:
+    """Evaluate the sampler at each value of ``param`` against ``ref``: by default 10,000 MNIST training images,
+    since the plot is made to choose a value (the test set is for reporting the chosen one, ``ganlab evaluate``)."""
     from ..metrics.evaluate import evaluate, summary_line
 
     out = Path(out)
@@ -23,21 +25,21 @@ def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out
     for v in values:
         chain = parse_chain([(sampler, [*base_opts, f"{param}={v}"])])
         images, cost = sample_run(run, checkpoint, n, seed, chain, cache, critic=critic)
-        res = evaluate(images, precision=precision, cache=cache, full=full, progress=progress)
+        res = evaluate(images, ref=ref, precision=precision, cache=cache, full=full, progress=progress)
         res.update({"value": v, "cost": cost})
         rows.append(res)
         if progress:
             print(f"{sampler}.{param}={v}: " + summary_line(res))
     write_json(out / "sweep.json", {"run": str(run), "sampler": sampler, "param": param, "critic": critic,
-                                    "rows": rows})
-    _plot(rows, sampler, param, out / "sweep.png", full)
+                                    "ref": rows[0]["ref"] if rows else ref, "rows": rows})
+    _plot(rows, sampler, param, out / "sweep.png", full, rows[0]["ref"] if rows else ref)
     if sampler in ("drs", "lrs"):
         accepted_rejected_grid(run, sampler, base_opts, out / "accepted_rejected.png", checkpoint, seed, cache,
                                critic=critic)
     return {"rows": rows, "dir": str(out)}
 
 
-def _plot(rows, sampler, param, path, full):
+def _plot(rows, sampler, param, path, full, ref):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -52,6 +54,7 @@ def _plot(rows, sampler, param, path, full):
         ax.plot(xs, ys, "o-")
         ax.set_xlabel(f"{sampler}.{param}")
         ax.set_title(title)
+    fig.suptitle(f"{sampler}: metrics against {ref}", fontsize=9)
     fig.tight_layout()
     save_figure(fig, path, dpi=90)
 
