@@ -49,6 +49,8 @@ def run_cli(args, env=None, timeout=600):
     ({"configs": [{"preset": "vanilla", "set": {"train.loss": "nope"}}]}, "'train.loss' = 'nope' is not accepted"),
     ({"search": {"trials": 2, "space": {"optim.lr_d": {"loguniform": [0, 1]}}}}, "loguniform takes [low, high]"),
     ({"search": {"trials": 2, "space": {"optim.lr_dd": {"choice": [1, 2]}}}}, "unknown config key 'optim.lr_dd'"),
+    ({"stop": {"collapsed_epochs": 0}}, "SPEC key 'stop.collapsed_epochs' = 0 must be an integer >= 1"),
+    ({"stop": {"dead": 3}}, "SPEC key 'stop.dead' is unknown; accepted: collapsed_epochs"),
 ])
 def test_spec_errors_are_one_line_before_any_trial(tmp_path, capsys, over, says):
     out = tmp_path / "out"
@@ -310,3 +312,48 @@ def test_a_sampler_is_measured_again_when_its_choice_grid_changes(tmp_path, monk
     again = smp.evaluate_samplers(tmp_path, wide, evaluate, None, first)
     assert again["drs"]["chosen"] == {"drs.percentile": 99} and len(scored) == 3 + 4
     assert [s["value"] for s in again["drs"]["selection"]] == [50, 90, 99]
+
+
+def test_dead_stretch_counts_the_final_run_of_one_image_epochs():
+    from ganlab.sweeps.stop import dead_stretch
+
+    rows = [{"epoch": e, "g_pixel_std": v} for e, v in enumerate([0.3, 0.001, 0.2, 0.005, 0.0, 0.002], 1)]
+    assert dead_stretch(rows, 3) == (4, 6) and dead_stretch(rows, 4) is None
+    assert dead_stretch([{"epoch": 1}], 1) is None  # rows written before g_pixel_std existed never count
+
+
+def test_a_collapsed_trial_is_stopped_measured_and_kept_stopped(tmp_path, cache_dir):
+    """stop: {collapsed_epochs: 2}: a trial whose G gives one image (here: started from a G with every output
+    saturated, so no gradient passes tanh) is stopped after 2 such epochs of its 4, measured, and recorded as
+    collapsed without samplers; a healthy trial runs its budget; the stopped run is not trained again."""
+    from ganlab.sweeps.engine import train_trial
+    from ganlab.sweeps.stop import Collapsed
+    from ganlab.training import config as c, train
+
+    seedrun = train(c.load(None, ["data.subset=64", "train.epochs=1", "train.threads=1"]), tmp_path / "seed",
+                    progress=False)
+    ck = torch_load(Run(seedrun).last)
+    ck["G"]["fc4.weight"].zero_()
+    ck["G"]["fc4.bias"].copy_(torch.where(torch.arange(784) % 2 == 0, 60.0, -60.0))
+    torch.save(ck, tmp_path / "dead.pt")
+    spec = spec_file(tmp_path, seeds=[0], epochs=4, stop={"collapsed_epochs": 2}, configs=[
+        "vanilla", {"preset": "vanilla", "name": "dead", "set": {"train.init_from": str(tmp_path / "dead.pt")},
+                    "samplers": [{"name": "trunc", "chain": "truncation(psi=1.0)"}]}])
+    out = tmp_path / "sw"
+    res = run_cli(["sweep", str(spec), "--out", str(out), "--cpus", "2"])
+    assert res.returncode == 0, res.stdout + res.stderr
+    dead = json.loads((out / "trials" / "dead-s0" / "trial.json").read_text())
+    assert dead["status"] == "done" and dead["epochs"] == 2
+    assert dead["collapsed"]["first"] == 1 and dead["collapsed"]["last"] == 2
+    assert dead["metrics"]["classes_covered"] <= 2 and "samplers" not in dead
+    alive = json.loads((out / "trials" / "vanilla-s0" / "trial.json").read_text())
+    assert alive["epochs"] == 4 and "collapsed" not in alive
+    rows = {r["row"]: r for r in json.loads((out / "table.json").read_text())["rows"]}
+    assert rows["dead"]["collapsed"]["0"]["first"] == 1
+    assert rows["dead + trunc"]["failed"] == {"0": "its base collapsed (epoch 1)"}
+    assert "s0: collapsed from epoch 1 (stopped at 2)" in (out / "table.md").read_text()
+    trial = {"name": "dead-s0", "config": json.loads(json.dumps(
+        engine._sweep_record(parse(yaml.safe_load(spec.read_text())))["trials"][1]["config"]))}
+    with pytest.raises(Collapsed):  # adopted again (a resume, a new sweep folder): not trained further
+        train_trial(trial, out / "trials" / "dead-s0", 1, cache_dir, None, {"collapsed_epochs": 2})
+    assert len((out / "trials" / "dead-s0" / "metrics.jsonl").read_text().splitlines()) == 2

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import GanlabError
 from ..io import read_json, write_json
-from . import spec as spec_mod
+from . import spec as spec_mod, stop as stop_mod
 from .layout import EXPERIMENT, SWEEP_FILE, TRIAL_FILE, TRIALS
 from .spec import Row, Spec
 
@@ -47,12 +47,18 @@ def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None,
         with tempfile.TemporaryDirectory() as d:
             write_json(Path(d) / "epoch.json", {"run": trial["name"], "epoch": row["epoch"]})
             tune.report({**_numbers(row), "trial": trial["name"]}, checkpoint=tune.Checkpoint.from_directory(d))
+        stop_mod.enforce(spec.stop, run_dir)  # after the epoch is saved and reported
 
     try:
-        summary = train_trial(trial, run_dir, threads, cache_dir, report)
+        collapsed = None
+        try:
+            summary = train_trial(trial, run_dir, threads, cache_dir, report, spec.stop)
+        except stop_mod.Collapsed as exc:  # measured as it is, recorded with its dead epochs; no samplers
+            collapsed, summary = {"first": exc.first, "last": exc.last, "reason": str(exc)}, _partial(run_dir, trial)
         metrics = evaluate_trial(run_dir, spec.evaluate, cache_dir)
-        final = {**record, "status": "done", "metrics": metrics, **summary}
-        if trial.get("samplers"):
+        final = {**record, "status": "done", "metrics": metrics, **summary,
+                 **({"collapsed": collapsed} if collapsed else {})}
+        if trial.get("samplers") and not collapsed:
             from .samplers import evaluate_samplers
 
             earlier = read_json(run_dir / TRIAL_FILE).get("samplers") if (run_dir / TRIAL_FILE).is_file() else None
@@ -81,8 +87,20 @@ def _numbers(row: dict) -> dict:
     return {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None, on_epoch) -> dict:
-    """Train (or resume, or keep) the trial's run directory; its training seconds and generator steps."""
+def _partial(run_dir: Path, trial: dict) -> dict:
+    """The training seconds, epochs and generator steps of a trial stopped before its budget (from metrics.jsonl)."""
+    from ..runs import Run, read_metrics
+
+    rows = read_metrics(Run(run_dir))
+    n_critic = max(int(trial["config"].get("train", {}).get("n_critic", 1)), 1)
+    return {"train_seconds": round(sum(r["seconds"] for r in rows), 1), "epochs": rows[-1]["epoch"],
+            "g_steps": rows[-1]["step"] // n_critic}
+
+
+def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None, on_epoch,
+                stop: dict | None = None) -> dict:
+    """Train (or resume, or keep) the trial's run directory; its training seconds and generator steps. A run that
+    already meets the stopping rule is not trained further (stop.Collapsed)."""
     from ..runs import Run, load_config
     from ..training import config as config_mod, train
 
@@ -96,6 +114,7 @@ def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None,
             raise GanlabError(f"{run_dir} holds a run of another config ({spec_mod.difference(have, want)}); "
                               f"move it away or use another sweep folder")
         if not run.summary.is_file():
+            stop_mod.enforce(stop, run_dir)
             train(None, run_dir, resume=True, progress=False, cache_dir=cache_dir, on_epoch=on_epoch)
     else:
         train(cfg, run_dir, progress=False, cache_dir=cache_dir, on_epoch=on_epoch)
@@ -156,14 +175,14 @@ def _trial_of(params: dict, spec: Spec) -> dict:
 
 def _sweep_record(spec: Spec) -> dict:
     return {"spec": spec.raw, "rows": [vars(r) for r in spec.rows], "seeds": spec.seeds, "epochs": spec.epochs,
-            "evaluate": spec.evaluate, "search": spec.search,
+            "evaluate": spec.evaluate, "search": spec.search, "stop": spec.stop,
             "trials": [] if spec.search else spec.trials()}
 
 
 def _what_runs(record: dict) -> dict:
     """A sweep record as it decides what is trained and measured: the resolved rows, trials, seeds, budget,
     evaluation and search; not the SPEC's wording, the threads a trial gets, nor the reports' own numbers."""
-    d = {k: v for k, v in record.items() if k != "spec"}
+    d = {"stop": None, **{k: v for k, v in record.items() if k != "spec"}}  # records made before 'stop' existed
     d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]
     return _without_reports(d)
 
@@ -179,7 +198,7 @@ def _without_reports(raw):
 
 def _spec_from(sweep: dict) -> Spec:
     return Spec([Row(**r) for r in sweep["rows"]], sweep["seeds"], sweep["epochs"], sweep["evaluate"],
-                sweep["search"], sweep["spec"])
+                sweep["search"], sweep["spec"], sweep.get("stop"))
 
 
 def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:

@@ -15,6 +15,7 @@
       metric: mnist_fid                    # minimised, measured against ``ref`` (train by default)
       trials: 20
       space: {optim.lr_d: {loguniform: [1.0e-5, 1.0e-3]}, train.n_critic: {choice: [1, 5]}}
+    stop: {collapsed_epochs: 10}           # optional: stop a trial whose G gave one image for 10 epochs (sweeps/stop.py)
 
 Trials run seed by seed (every row's first seed, then every row's second, ...). Every trial is a full ganlab config (the row's preset + ``set`` + the grid point + the seed + the budget),
 checked here before any trial starts: an unknown preset, key or value is a one-line error naming it.
@@ -32,10 +33,11 @@ from typing import Any
 from ..errors import GanlabError
 from ..io import read_yaml
 from ..training import config as config_mod
+from . import stop as stop_mod
 from .samplers import check_items, check_report
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-TOP_KEYS = ("configs", "grid", "set", "seeds", "epochs", "evaluate", "search", "name")
+TOP_KEYS = ("configs", "grid", "set", "seeds", "epochs", "evaluate", "search", "stop", "name")
 EVAL_KEYS = {"n": int, "full": bool, "ref": str}
 SEARCH_KEYS = ("metric", "trials", "space", "ref", "mode")
 SPACES = ("uniform", "loguniform", "choice", "randint")
@@ -66,6 +68,7 @@ class Spec:
     evaluate: dict
     search: dict | None
     raw: dict  # the SPEC as given (after YAML), kept in the sweep folder and compared on --resume
+    stop: dict | None = None  # the stopping rule for dead trials (sweeps/stop.py)
 
     def trials(self) -> list[dict]:
         """Every trial of a grid sweep, {name, row, seed, config} with the resolved config as a mapping, seed by
@@ -289,7 +292,7 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> Spec:
         if len(expanded) != 1:
             raise GanlabError(f"SPEC key 'search' takes one row in 'configs', got {len(expanded)}")
         search = _check_search(raw["search"], evaluate)
-    spec = Spec(expanded, seeds, epochs, evaluate, search, raw)
+    spec = Spec(expanded, seeds, epochs, evaluate, search, raw, stop_mod.check(raw.get("stop")))
     spec.trials()  # every config built and checked now, before Ray starts
     if search:
         for key, rng in search["space"].items():  # each range's ends must be valid values of its key

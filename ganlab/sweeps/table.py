@@ -47,7 +47,10 @@ def with_samplers(trials: list[dict]) -> list[dict]:
         measured = t.get("samplers") or {}
         for name in dict.fromkeys([*t.get("planned_samplers", []), *measured]):
             res = measured.get(name)
-            if res and t["status"] == "done":
+            if t.get("collapsed"):  # a base stopped as collapsed gets no samplers
+                out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"], "status": "failed",
+                            "reason": f"its base collapsed (epoch {t['collapsed']['first']})"})
+            elif res and t["status"] == "done":
                 out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"], "status": "done",
                             "metrics": res["metrics"], "chosen": res.get("chosen")})
             else:  # its base is pending or failed: so is the sampler's row for that seed
@@ -81,6 +84,7 @@ def aggregate(trials: list[dict]) -> list[dict]:
         rows.append({"row": name, "seeds": [t["seed"] for t in group], "done": len(done),
                      "failed": {str(t["seed"]): t.get("reason", "") for t in group if t["status"] == "failed"},
                      "pending": [t["seed"] for t in group if t["status"] == "pending"],
+                     "collapsed": {str(t["seed"]): t["collapsed"] for t in done if t.get("collapsed")},
                      "point": group[0].get("point") or {}, "metrics": stats,
                      "chosen": {str(t["seed"]): t["chosen"] for t in done if t.get("chosen")},
                      "trials": [t["name"] for t in group]})
@@ -125,17 +129,22 @@ def markdown(rows: list[dict], sweep: dict) -> str:
     lines = [f"Sweep of {len(rows)} configs × seeds {sweep['seeds']}, {budget}; each trial's last checkpoint, "
              f"{ev['n']} samples from the prior (seed 0) vs MNIST {ev['ref']}"
              f"{', full protocol' if ev['full'] else ', classifier metrics'}. Cells: mean ± std over the seeds "
-             f"that finished (sample std); each seed's value in table.json.", ""]
+             f"that finished (sample std); each seed's value in table.json."
+             + (f" A trial whose G gave one image for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
+                f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
+                    "collapsed_epochs") else ""), ""]
     reports = reports_of(sweep)
     head = ["config", "seeds done"] + [h for _, h, _ in present] + \
         ["per seed (" + (present[0][1] if present else "") + ")"] + \
-        (["the report's own number (its protocol)"] if reports else []) + ["failed"]
+        (["the report's own number (its protocol)"] if reports else []) + ["failed / collapsed"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         first = present[0][0] if present else None
         per_seed = ", ".join(f"s{s}: {v:.{present[0][2]}f}" for s, v in r["metrics"][first]["seeds"].items()) \
             if first and first in r["metrics"] else "—"
-        failed = "; ".join(f"s{s}: {why}" for s, why in r["failed"].items()) or ""
+        failed = "; ".join([f"s{s}: {why}" for s, why in r["failed"].items()] +
+                           [f"s{s}: collapsed from epoch {c['first']} (stopped at {c['last']})"
+                            for s, c in r.get("collapsed", {}).items()])
         if r["pending"]:
             failed = (failed + "; " if failed else "") + "pending: " + ", ".join(f"s{s}" for s in r["pending"])
         cells = [r["row"], f"{r['done']}/{len(r['seeds'])}"] + [_cell(r["metrics"].get(k), d) for k, _, d in present] \

@@ -22,6 +22,7 @@ from ..io import append_line, check_finite, torch_load, torch_save, write_json, 
 from ..losses import build_loss
 from ..latent import build_prior
 from ..models import Generator, build_discriminator
+from ..models.generator import saturation
 from . import config as config_mod
 from .config import Config
 from .ema import EMA
@@ -208,6 +209,7 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
                    "d_fake": sums[D_FAKE] / steps_per_epoch, "seconds": round(seconds, 3),
                    "images_per_s": round(n_real / seconds, 1)}
             G_out = ema.model if ema else G  # the generator that is sampled and evaluated
+            row.update(_saturation(G_out, prior, cfg.seed, device))
             if epoch % cfg.train.sample_every == 0 or epoch == cfg.train.epochs:
                 G_out.eval()
                 with torch.no_grad():  # the same z every time (drawn from the current prior with a fixed seed)
@@ -251,6 +253,17 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
     if start_epoch >= cfg.train.epochs:
         _finish(run, cfg, elapsed)
     return run.path
+
+
+def _saturation(G: torch.nn.Module, prior, seed: int, device) -> dict:
+    """G's output on 1,000 fixed latents (their own generator: the run's randomness is untouched): the share of
+    saturated pixels and the per-pixel std over latents (near 0: every z gives the same image, a dead G)."""
+    was = G.training
+    G.eval()
+    with torch.no_grad():
+        sat = saturation(G, prior.sample(1000, torch.Generator(device=device).manual_seed(seed + 1), device))
+    G.train(was)
+    return {"g_saturated": sat["saturated"], "g_pixel_std": sat["pixel_std"]}
 
 
 class Board:

@@ -1,0 +1,65 @@
+"""A sweep's stopping rule for dead trials (SPEC ``stop: {collapsed_epochs: N}``).
+
+A trial whose generator maps every latent to the same image stops receiving a useful signal: in the reports' table,
+lsgan-s0 had all of G's tanh outputs at +-1 (tanh' ~ 4e-6) and one image for every z from epoch 4 on, and stayed so
+through epoch 27 (docs/RESULTS.md). Training such a trial to the full budget costs up to an hour of a core and
+changes nothing, so a sweep may stop it once the per-pixel standard deviation over 1,000 fixed latents (the
+``g_pixel_std`` every epoch's metrics row carries; a working MNIST run has 0.15-0.4) stays below
+``COLLAPSED_STD`` for N consecutive epochs. The trial is then measured as it is and recorded as collapsed, with the
+epoch: a finding with its evidence (metrics.jsonl, the grids), not a missing row.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import GanlabError
+from ..runs import Run, read_metrics
+
+COLLAPSED_STD = 0.01  # per-pixel std over latents, images in [-1, 1]
+KEYS = ("collapsed_epochs",)
+
+
+class Collapsed(GanlabError):
+    """Raised from a trial's epoch callback when the rule fires; carries the epochs of the dead stretch."""
+
+    def __init__(self, first: int, last: int, n: int):
+        super().__init__(f"collapsed: every latent gave the same image (per-pixel std < {COLLAPSED_STD}) from epoch "
+                         f"{first} to {last}; stopped after {n} such epochs")
+        self.first, self.last = first, last
+
+
+def check(raw) -> dict | None:
+    """The SPEC's ``stop`` mapping, checked."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw:
+        raise GanlabError(f"SPEC key 'stop' must be a mapping, e.g. {{collapsed_epochs: 10}}; accepted keys: "
+                          f"{', '.join(KEYS)}")
+    for key, value in raw.items():
+        if key not in KEYS:
+            raise GanlabError(f"SPEC key 'stop.{key}' is unknown; accepted: {', '.join(KEYS)}")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise GanlabError(f"SPEC key 'stop.{key}' = {value!r} must be an integer >= 1 (epochs)")
+    return dict(raw)
+
+
+def dead_stretch(rows: list[dict], n: int) -> tuple[int, int] | None:
+    """(first, last) epoch of the final run of >= n consecutive epochs whose G gave one image, else None."""
+    dead = []
+    for r in reversed(rows):
+        std = r.get("g_pixel_std")
+        if std is None or std >= COLLAPSED_STD:
+            break
+        dead.append(r["epoch"])
+    return (dead[-1], dead[0]) if len(dead) >= n else None
+
+
+def enforce(stop: dict | None, run_dir: Path) -> None:
+    """Raise Collapsed if the run in ``run_dir`` meets the rule (read from its metrics.jsonl, so a resumed trial
+    counts the epochs it trained before)."""
+    n = (stop or {}).get("collapsed_epochs")
+    if not n or not Run(run_dir).metrics.is_file():
+        return
+    stretch = dead_stretch(read_metrics(Run(run_dir)), n)
+    if stretch:
+        raise Collapsed(*stretch, n)
