@@ -188,3 +188,62 @@ def test_evaluate_end_to_end_with_cache(tmp_path, mnist_data, capsys):
     assert [p.stat().st_mtime_ns for p in (cache / "features").rglob("*.npy")] == mtimes  # not recomputed
     line = capsys.readouterr().out
     assert "FID" in line and "MNIST-FID" in line
+
+
+def _registered_case(name):
+    """A known case for every registered metric, through the registry (what evaluate() calls): the features it
+    is given and the values it must return."""
+    from ganlab.metrics.registry import Features
+
+    real = np.array([[0.0], [1.0], [2.0], [3.0]] * 2)  # each point twice: its 3rd/5th neighbours are known
+    one_hot = np.eye(10)[[3, 3, 5, 5]]
+    return {
+        "fid": (Features(real, real.copy()), {"fid": 0.0}),
+        "precision_recall": (Features(real, real + 100), {"precision": 0.0, "recall": 0.0}),
+        "density_coverage": (Features(real, real + 100), {"density": 0.0, "coverage": 0.0}),
+        "kid": (Features(np.zeros((40, 1)), np.ones((50, 1))), {"kid_mean": 7.0, "kid_std": 0.0}),  # see above
+        "mnist_fid": (Features(real, real.copy()), {"mnist_fid": 0.0}),
+        "class_stats": (Features(real, real, one_hot),
+                        {"class_histogram": [0, 0, 0, 2, 0, 2, 0, 0, 0, 0], "classes_covered": 2,
+                         "kl_to_uniform": float(np.log(5)), "mean_confidence": 1.0}),
+    }[name]
+
+
+def test_every_registered_metric_has_a_known_case():
+    from ganlab.metrics.registry import METRICS, compute
+
+    for name, metric in METRICS.items():
+        features, expected = _registered_case(name)
+        got = metric.compute(features)
+        assert set(got) == {n.key for n in metric.numbers} == set(expected), name
+        for key, value in expected.items():
+            assert got[key] == pytest.approx(value, abs=1e-6), (name, key)
+    assert set(compute("classifier", _registered_case("class_stats")[0])) == \
+        {"mnist_fid", "class_histogram", "classes_covered", "kl_to_uniform", "mean_confidence"}
+
+
+def test_a_new_metric_is_one_registration(monkeypatch):
+    """Registering a metric is all it takes for evaluate() to compute it, the summary line to print it, and the
+    config and sweep search to accept it; a metric returning other keys than it registered is refused."""
+    from ganlab.metrics import registry
+    from ganlab.metrics.evaluate import summary_line
+    from ganlab.metrics.registry import Features, Number
+
+    monkeypatch.setattr(registry, "METRICS", dict(registry.METRICS))
+    registry.register_metric("spread", features="classifier", order=55,
+                             numbers=[Number("spread", "spread", 2, better="lower")])(
+        lambda f: {"spread": float(np.abs(f.fake - f.real.mean(0)).mean())})
+    out = registry.compute("classifier", Features(np.zeros((3, 1)), np.ones((3, 1)), np.eye(10)[[1, 2, 3]]))
+    assert out["spread"] == 1.0 and list(out).index("spread") == 1  # after mnist_fid (50), before class stats (60)
+    line = summary_line({"n": 3, "ref": "x", "seconds": 0, **out})
+    assert "MNIST-FID 1.00  spread 1.00  classes 3/10" in line
+    assert registry.features_of("spread") == "classifier" and registry.number("spread").better == "lower"
+    from ganlab.training import config
+
+    assert config.load(None, ["eval.metric=spread"]).eval.metric == "spread"  # the best checkpoint may follow it
+    with pytest.raises(GanlabError, match="'eval.metric' = 'precision' is not accepted; accepted: fid, kid_mean"):
+        config.load(None, ["eval.metric=precision"])  # higher is better: not a metric to minimise
+    registry.register_metric("broken", features="classifier", order=70,
+                             numbers=[Number("b", "b", 2)])(lambda f: {"c": 1.0})
+    with pytest.raises(RuntimeError, match="metric broken returned"):
+        registry.compute("classifier", Features(np.zeros((3, 1)), np.ones((3, 1)), np.eye(10)[[1, 2, 3]]))

@@ -138,7 +138,7 @@ def test_periodic_eval_logs_and_keeps_best(tmp_path, cache_dir):
 def test_eval_config_errors():
     with pytest.raises(GanlabError, match="needs eval.full = true"):
         c.load(None, ["eval.metric=fid"])
-    with pytest.raises(GanlabError, match="accepted: mnist_fid, fid"):
+    with pytest.raises(GanlabError, match="accepted: fid, kid_mean, mnist_fid, kl_to_uniform"):
         c.load(None, ["eval.metric=is"])
 
 

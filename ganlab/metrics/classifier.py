@@ -21,6 +21,7 @@ from ..data.augment import shift
 from ..errors import GanlabError
 from ..io import torch_load, torch_save
 from .fid import fid
+from .registry import Features, Number, register_metric
 
 SHIPPED = Path(__file__).with_name("mnist_cnn.pt")
 FEATURE_DIM = 128
@@ -136,3 +137,18 @@ def class_stats(probs: np.ndarray) -> dict:
 
 def mnist_fid(real_features: np.ndarray, fake_features: np.ndarray) -> float:
     return fid(real_features, fake_features)
+
+
+@register_metric("mnist_fid", features="classifier", order=50,
+                 numbers=[Number("mnist_fid", "MNIST-FID", 2, better="lower")])
+def _mnist_fid(f: Features) -> dict:
+    return {"mnist_fid": mnist_fid(f.real, f.fake)}
+
+
+@register_metric("class_stats", features="classifier", order=60,
+                 numbers=[Number("class_histogram", "", 0, column=False, scalar=False),
+                          Number("classes_covered", "classes", 1, better="higher", single="{:.0f}/10"),
+                          Number("kl_to_uniform", "KL(unif)", 3, better="lower"),
+                          Number("mean_confidence", "conf", 3, better="higher", column=False)])
+def _class_stats(f: Features) -> dict:
+    return class_stats(f.fake_probs)

@@ -9,12 +9,11 @@ import numpy as np
 
 from ..assets import cache_dir
 from ..io import atomic_path
-from . import density_coverage, precision_recall
-from .classifier import Classifier, class_stats, mnist_fid
-from .fid import fid
+from . import density_coverage, registry
+from .classifier import Classifier
 from .imagesets import MIN_IMAGES, fingerprint, reference
 from .inception import FeatureExtractor
-from .kid import kid
+from .registry import Features
 
 
 def cached_features(kind: str, key: str, ref_id: str, images: np.ndarray, compute, cache: str | None = None,
@@ -45,28 +44,18 @@ def evaluate(images: np.ndarray, ref: str = "test", precision: str = "fp32", inc
     clf = Classifier()
     fake_cf, fake_probs = clf(images)
     real_cf = cached_features("classifier", clf.sha256[:16], ref_id, ref_images, lambda x: clf(x)[0], cache)
-    out["mnist_fid"] = mnist_fid(real_cf, fake_cf)
-    out.update(class_stats(fake_probs))
+    out.update(registry.compute("classifier", Features(real_cf, fake_cf, fake_probs)))
 
     if full:
         ext = FeatureExtractor(precision, inception, cache)
         real = cached_features("inception", ext.key, ref_id, ref_images,
                                lambda x: ext(x, progress, "inception (reference, cached once)"), cache)
         fake = ext(images, progress, "inception")
-        p, r = precision_recall.precision_recall(real, fake)
-        d, c = density_coverage.density_coverage(real, fake)
-        kid_mean, kid_std = kid(real, fake)
-        out.update({"fid": fid(real, fake), "precision": p, "recall": r, "density": d, "coverage": c,
-                    "kid_mean": kid_mean, "kid_std": kid_std, "features": ext.key})
+        out.update(registry.compute("inception", Features(real, fake)))
+        out["features"] = ext.key
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
 
 def summary_line(r: dict) -> str:
-    parts = []
-    if "fid" in r:
-        parts.append(f"FID {r['fid']:.2f}  P {r['precision']:.3f}  R {r['recall']:.3f}  "
-                     f"D {r['density']:.3f}  C {r['coverage']:.3f}  KID {r['kid_mean'] * 1e3:.2f}e-3")
-    parts.append(f"MNIST-FID {r['mnist_fid']:.2f}  classes {r['classes_covered']}/10  "
-                 f"KL(unif) {r['kl_to_uniform']:.3f}  conf {r['mean_confidence']:.3f}")
-    return f"{r['n']} images vs {r['ref']}: " + "  ".join(parts) + f"  ({r['seconds']}s)"
+    return f"{r['n']} images vs {r['ref']}: " + registry.summary(r) + f"  ({r['seconds']}s)"

@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 from scipy import linalg
 
+from .registry import Features, Number, register_metric
+
 
 def stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     f = np.asarray(features, dtype=np.float64)
@@ -32,3 +34,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
 
 def fid(real_features: np.ndarray, fake_features: np.ndarray) -> float:
     return frechet_distance(*stats(real_features), *stats(fake_features))
+
+
+@register_metric("fid", features="inception", order=10, numbers=[Number("fid", "FID", 2, better="lower")])
+def _fid(f: Features) -> dict:
+    return {"fid": fid(f.real, f.fake)}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .registry import Features, Number, register_metric
+
 
 def kid(real: np.ndarray, fake: np.ndarray, subsets: int = 100, subset_size: int = 1000,
         seed: int = 0) -> tuple[float, float]:
@@ -23,3 +25,11 @@ def kid(real: np.ndarray, fake: np.ndarray, subsets: int = 100, subset_size: int
         values[s] = ((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
                      - 2 * kxy.mean())
     return float(values.mean()), float(values.std())
+
+
+@register_metric("kid", features="inception", order=40,
+                 numbers=[Number("kid_mean", "KID ×10³", 2, better="lower", scale=1e3),
+                          Number("kid_std", "", 2, scale=1e3, column=False)])
+def _kid(f: Features) -> dict:
+    mean, std = kid(f.real, f.fake)
+    return {"kid_mean": mean, "kid_std": std}

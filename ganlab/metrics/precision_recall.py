@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .knn import inside_counts, kth_neighbour_radii
+from .registry import Features, Number, register_metric
 
 K = 3
 
@@ -19,3 +20,11 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K,
     counts_fake, _ = inside_counts(real, real_radii, fake)
     counts_real, _ = inside_counts(fake, fake_radii, real)
     return float((counts_fake > 0).mean()), float((counts_real > 0).mean())
+
+
+@register_metric("precision_recall", features="inception", order=20,
+                 numbers=[Number("precision", "P", 3, better="higher", unit=True),
+                          Number("recall", "R", 3, better="higher", unit=True)])
+def _precision_recall(f: Features) -> dict:
+    p, r = precision_recall(f.real, f.fake)
+    return {"precision": p, "recall": r}

@@ -11,20 +11,15 @@ from pathlib import Path
 
 from ..errors import GanlabError
 from ..io import atomic_path, read_json, write_json
+from ..metrics import registry
 from .collect import Entry, Evaluation, _evaluation, load_entry
 
-#: (key, header, format) of the leaderboard's metric columns
-COLUMNS = [("fid", "FID", "{:.2f}"), ("precision", "P", "{:.3f}"), ("recall", "R", "{:.3f}"),
-           ("density", "D", "{:.3f}"), ("coverage", "C", "{:.3f}"), ("kid_mean", "KID ×10³", "kid"),
-           ("mnist_fid", "MNIST-FID", "{:.1f}"), ("classes_covered", "classes", "{}/10")]
+#: the leaderboard's metric columns: every registered metric number that is a column (metrics/registry.py)
+COLUMNS = registry.numbers(column=True)
 
 
 def _fmt(value, spec: str) -> str:
-    if value is None:
-        return "—"
-    if spec == "kid":
-        return f"{value * 1e3:.2f}"
-    return spec.format(value)
+    return "—" if value is None else spec.format(value)
 
 
 def _minutes(seconds: float | None) -> str:
@@ -41,7 +36,7 @@ def leaderboard(entries: list[Entry], every: bool = False) -> list[dict]:
             cost = m.get("sampler") or {}
             rows.append({"run": e.name, "method": e.method, "sampler": ev.sampler if ev else "—",
                          "checkpoint": ev.checkpoint if ev else "—", "n": m.get("n"),
-                         **{k: m.get(k) for k, _, _ in COLUMNS},
+                         **{n.key: m.get(n.key) for n in COLUMNS},
                          "acceptance": cost.get("acceptance_rate"), "samples_per_s": m.get("samples_per_s"),
                          "g_evals_per_sample": cost.get("g_evals_per_sample"),
                          "class_histogram": m.get("class_histogram"),
@@ -50,10 +45,10 @@ def leaderboard(entries: list[Entry], every: bool = False) -> list[dict]:
 
 
 def _markdown(rows: list[dict]) -> str:
-    head = ["run", "method", "sampler", *[h for _, h, _ in COLUMNS], "training", "samples/s"]
+    head = ["run", "method", "sampler", *[n.label for n in COLUMNS], "training", "samples/s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r["run"], r["method"], r["sampler"], *[_fmt(r[k], f) for k, _, f in COLUMNS],
+        cells = [r["run"], r["method"], r["sampler"], *[n.text(r[n.key]) for n in COLUMNS],
                  _minutes(r["train_seconds"]), _fmt(r["samples_per_s"], "{:.0f}")]
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"
@@ -66,11 +61,11 @@ def _img(path: Path, alt: str, width: int | None = None) -> str:
 
 
 def _table(rows: list[dict], cls: str) -> str:
-    head = ["run", "method", "sampler", *[h for _, h, _ in COLUMNS], "acceptance", "training", "samples/s"]
+    head = ["run", "method", "sampler", *[n.label for n in COLUMNS], "acceptance", "training", "samples/s"]
     out = [f'<table class="{cls}"><thead><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head)
            + "</tr></thead><tbody>"]
     for r in rows:
-        cells = [r["run"], r["method"], r["sampler"], *[_fmt(r[k], f) for k, _, f in COLUMNS],
+        cells = [r["run"], r["method"], r["sampler"], *[n.text(r[n.key]) for n in COLUMNS],
                  _fmt(r["acceptance"], "{:.3f}"), _minutes(r["train_seconds"]), _fmt(r["samples_per_s"], "{:.0f}")]
         out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return "\n".join(out) + "</tbody></table>"
@@ -153,9 +148,9 @@ def _sweep_section(path: Path, linked: set[str], sweeps: list[Path]) -> str:
     rows = aggregate(trials_of(path))
     sweep = read_json(path / "sweep.json")
     reports = reports_of(sweep)
-    present = [c for c in SWEEP_COLUMNS if any(c[0] in r["metrics"] for r in rows)]
+    present = [c for c in SWEEP_COLUMNS if any(c.key in r["metrics"] for r in rows)]
     caption = markdown(rows, sweep).splitlines()[0]
-    head = ["config", "seeds done", *[h for _, h, _ in present], "trials"] + \
+    head = ["config", "seeds done", *[c.label for c in present], "trials"] + \
         (["the report's own number (its protocol)"] if reports else [])
     out = [f'<section class="sweep"><h2>Sweep {html.escape(path.name)}</h2><p>{html.escape(caption)}</p>',
            '<table class="sweep"><thead><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in head)
@@ -168,7 +163,7 @@ def _sweep_section(path: Path, linked: set[str], sweeps: list[Path]) -> str:
             links.append(f'<a href="#{html.escape(name)}">{html.escape(label)}</a>' if name in linked
                          else html.escape(label))
         cells = [html.escape(r["row"]), f"{r['done']}/{len(r['seeds'])}",
-                 *[html.escape(_cell(r["metrics"].get(k), d)) for k, _, d in present], " ".join(links)] + \
+                 *[html.escape(_cell(r["metrics"].get(c.key), c)) for c in present], " ".join(links)] + \
             ([html.escape(report_text(reports.get(r["row"])))] if reports else [])
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out.append("</tbody></table>")
@@ -179,8 +174,8 @@ def _sweep_section(path: Path, linked: set[str], sweeps: list[Path]) -> str:
 
 
 #: the leaderboard's other sort orders (key, header, lower is better), each one static table (the page has no script)
-SORTS = [("precision", "P", False), ("recall", "R", False), ("coverage", "C", False), ("mnist_fid", "MNIST-FID", True),
-         ("train_seconds", "training time", True)]
+SORTS = [(n.key, n.label, n.better == "lower") for n in COLUMNS if n.better and n.key != "fid"] + \
+    [("train_seconds", "training time", True)]
 
 
 def _sorted_tables(best: list[dict]) -> str:

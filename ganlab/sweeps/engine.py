@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..errors import GanlabError
 from ..io import read_json, write_json
+from ..metrics import registry
 from . import spec as spec_mod, stop as stop_mod
 from .layout import EXPERIMENT, SWEEP_FILE, TRIAL_FILE, TRIALS
 from .spec import Row, Spec
@@ -160,7 +161,7 @@ def objective(run_dir: Path, spec: Spec, metrics: dict, cache_dir: str | None) -
     """The search's metric against its own reference (train by default): what Optuna minimises."""
     s = spec.search
     if s["ref"] != spec.evaluate["ref"]:
-        metrics = evaluate_trial(run_dir, spec.evaluate, cache_dir, ref=s["ref"], full=s["metric"] == "fid")
+        metrics = evaluate_trial(run_dir, spec.evaluate, cache_dir, ref=s["ref"], full=registry.features_of(s["metric"]) == "inception")
     return float(metrics[s["metric"]])
 
 

@@ -12,7 +12,7 @@
     epochs: 100                            # the budget of every trial (train.epochs)
     evaluate: {n: 10000, full: false, ref: test}   # classifier metrics always; the 10k protocol with full
     search:                                # optional, instead of the grid: Optuna through Ray Tune
-      metric: mnist_fid                    # minimised, measured against ``ref`` (train by default)
+      metric: mnist_fid                    # optimised (mode: min, or max for a higher-is-better metric), against ``ref`` (train by default)
       trials: 20
       space: {optim.lr_d: {loguniform: [1.0e-5, 1.0e-3]}, train.n_critic: {choice: [1, 5]}}
     stop: {collapsed_epochs: 10}           # optional: stop a trial whose G gave one image for 10 epochs (sweeps/stop.py)
@@ -32,6 +32,7 @@ from typing import Any
 
 from ..errors import GanlabError
 from ..io import read_yaml
+from ..metrics import registry
 from ..training import config as config_mod
 from . import stop as stop_mod
 from .samplers import check_items, check_report
@@ -41,8 +42,6 @@ TOP_KEYS = ("configs", "grid", "set", "seeds", "epochs", "evaluate", "search", "
 EVAL_KEYS = {"n": int, "full": bool, "ref": str}
 SEARCH_KEYS = ("metric", "trials", "space", "ref", "mode")
 SPACES = ("uniform", "loguniform", "choice", "randint")
-#: the metrics a search may minimise (classifier metrics are always measured; fid needs evaluate.full)
-SEARCH_METRICS = ("mnist_fid", "kl_to_uniform", "fid")
 #: what a sweep sets per trial without it being part of the experiment (excluded when configs are compared)
 RUNTIME_KEYS = (("train", "threads"), ("train", "device"))
 
@@ -205,11 +204,14 @@ def _check_search(search: Any, evaluate: dict) -> dict:
     if unknown:
         raise GanlabError(f"SPEC key 'search.{unknown[0]}' is unknown; accepted: {', '.join(SEARCH_KEYS)}")
     metric = search.get("metric", "mnist_fid")
-    if metric not in SEARCH_METRICS:
-        raise GanlabError(f"SPEC key 'search.metric' = {metric!r} is not accepted; accepted: {', '.join(SEARCH_METRICS)}")
-    if metric == "fid" and not evaluate["full"]:
-        raise GanlabError("SPEC key 'search.metric' = 'fid' needs evaluate.full: true")
-    mode = search.get("mode", "min")
+    # every registered number with a direction (metrics/registry.py); the classifier's are always measured, the
+    # Inception ones (fid, precision, ...) need evaluate.full
+    accepted = [n.key for n in registry.numbers(scalar=True) if n.better]
+    if metric not in accepted:
+        raise GanlabError(f"SPEC key 'search.metric' = {metric!r} is not accepted; accepted: {', '.join(accepted)}")
+    if registry.features_of(metric) == "inception" and not evaluate["full"]:
+        raise GanlabError(f"SPEC key 'search.metric' = '{metric}' needs evaluate.full: true")
+    mode = search.get("mode", "min" if registry.number(metric).better == "lower" else "max")
     if mode not in ("min", "max"):
         raise GanlabError(f"SPEC key 'search.mode' = {mode!r} is not accepted; accepted: min, max")
     trials = search.get("trials")

@@ -6,12 +6,13 @@ import statistics
 from pathlib import Path
 
 from ..io import read_json, write_json, write_text
+from ..metrics import registry
+from ..metrics.registry import Number
 from .layout import SWEEP_FILE, TRIAL_FILE, TRIALS
 
-#: (key, header, decimals) of the table's metric columns, in order; a column shows when any trial measured it
-COLUMNS = [("fid", "FID", 2), ("precision", "P", 3), ("recall", "R", 3), ("density", "D", 3),
-           ("coverage", "C", 3), ("mnist_fid", "MNIST-FID", 1), ("classes_covered", "classes", 1),
-           ("kl_to_uniform", "KL(unif)", 3), ("objective", "objective", 4), ("train_seconds", "train s", 0)]
+#: the table's columns, in order (a column shows when any trial measured it): every registered metric number that
+#: is a column (metrics/registry.py), then the search objective and the training seconds
+COLUMNS = registry.numbers(column=True) + [Number("objective", "objective", 4), Number("train_seconds", "train s", 0)]
 
 
 def trials_of(out: Path) -> list[dict]:
@@ -75,7 +76,7 @@ def aggregate(trials: list[dict]) -> list[dict]:
         group = sorted(groups[name], key=lambda t: (t["seed"] is None, t["seed"]))
         done = [t for t in group if t["status"] == "done"]
         stats = {}
-        for key, _, _ in COLUMNS:
+        for key in (c.key for c in COLUMNS):
             per_seed = {str(t["seed"]): _values(t)[key] for t in done if key in _values(t)}
             if per_seed:
                 vals = list(per_seed.values())
@@ -91,13 +92,13 @@ def aggregate(trials: list[dict]) -> list[dict]:
     return rows
 
 
-def _cell(stat: dict | None, decimals: int) -> str:
+def _cell(stat: dict | None, column: Number) -> str:
+    """mean ± std over seeds, in the column's decimals and scale."""
     if not stat:
         return "—"
-    fmt = f"{{:.{decimals}f}}"
-    text = fmt.format(stat["mean"])
+    text = column.text(stat["mean"], column.decimals)
     if stat["std"] is not None:
-        text += " ± " + fmt.format(stat["std"])
+        text += " ± " + column.text(stat["std"], column.decimals)
     return text
 
 
@@ -123,7 +124,7 @@ def report_text(report: dict | None) -> str:
 
 
 def markdown(rows: list[dict], sweep: dict) -> str:
-    present = [c for c in COLUMNS if any(c[0] in r["metrics"] for r in rows)]
+    present = [c for c in COLUMNS if any(c.key in r["metrics"] for r in rows)]
     ev = sweep["evaluate"]
     budget = f"{sweep['epochs']} epochs" if sweep["epochs"] else "each config's own epochs"
     lines = [f"Sweep of {len(rows)} configs × seeds {sweep['seeds']}, {budget}; each trial's last checkpoint, "
@@ -134,20 +135,20 @@ def markdown(rows: list[dict], sweep: dict) -> str:
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
                     "collapsed_epochs") else ""), ""]
     reports = reports_of(sweep)
-    head = ["config", "seeds done"] + [h for _, h, _ in present] + \
-        ["per seed (" + (present[0][1] if present else "") + ")"] + \
+    head = ["config", "seeds done"] + [c.label for c in present] + \
+        ["per seed (" + (present[0].label if present else "") + ")"] + \
         (["the report's own number (its protocol)"] if reports else []) + ["failed / collapsed"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        first = present[0][0] if present else None
-        per_seed = ", ".join(f"s{s}: {v:.{present[0][2]}f}" for s, v in r["metrics"][first]["seeds"].items()) \
-            if first and first in r["metrics"] else "—"
+        first = present[0] if present else None
+        per_seed = ", ".join(f"s{s}: {first.text(v, first.decimals)}" for s, v in r["metrics"][first.key]["seeds"].items()) \
+            if first and first.key in r["metrics"] else "—"
         failed = "; ".join([f"s{s}: {why}" for s, why in r["failed"].items()] +
                            [f"s{s}: collapsed from epoch {c['first']} (stopped at {c['last']})"
                             for s, c in r.get("collapsed", {}).items()])
         if r["pending"]:
             failed = (failed + "; " if failed else "") + "pending: " + ", ".join(f"s{s}" for s in r["pending"])
-        cells = [r["row"], f"{r['done']}/{len(r['seeds'])}"] + [_cell(r["metrics"].get(k), d) for k, _, d in present] \
+        cells = [r["row"], f"{r['done']}/{len(r['seeds'])}"] + [_cell(r["metrics"].get(c.key), c) for c in present] \
             + [per_seed] + ([report_text(reports.get(r["row"]))] if reports else []) + [failed or ""]
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ import yaml
 
 from ..errors import GanlabError
 from ..io import read_yaml
+from ..metrics import registry
 
 
 @dataclass
@@ -133,7 +134,8 @@ class EvalConfig:
     seed: int = 0
     #: also compute the Inception protocol (FID, P, R, D, C, KID): minutes instead of seconds
     full: bool = False
-    #: lower is better: mnist_fid (always available) or fid (needs full)
+    #: the periodic metric the best checkpoint minimises: mnist_fid (always available), kl_to_uniform, or on the
+    #: full protocol fid or kid_mean (metrics/registry.py: every registered number where lower is better)
     metric: str = "mnist_fid"
     ref: str = "test"
     precision: str = "fp32"
@@ -159,7 +161,6 @@ CHOICES = {
     "optim.schedule": ("none", "step", "linear", "cosine", "plateau"),
     "train.device": ("auto", "cpu", "cuda"),
     "train.precision": ("fp32", "bf16"),
-    "eval.metric": ("mnist_fid", "fid"),
     "eval.ref": ("test", "train"),
     "eval.precision": ("fp32", "bf16"),
 }
@@ -241,6 +242,12 @@ def _apply(obj: Any, mapping: dict, prefix: str = "") -> None:
             setattr(obj, key, _coerce(full, hints[key], value))
 
 
+def eval_metrics() -> tuple[str, ...]:
+    """What ``eval.metric`` accepts: every registered metric number where lower is better (the best checkpoint is
+    the one with the lowest)."""
+    return tuple(n.key for n in registry.numbers(scalar=True) if n.better == "lower")
+
+
 def validate(cfg: Config) -> Config:
     for key, choices in CHOICES.items():
         value = get(cfg, key)
@@ -267,8 +274,12 @@ def validate(cfg: Config) -> Config:
     compose(cfg.consistency.augment)  # names checked here, not mid-run
     if cfg.optim.schedule == "plateau" and not cfg.eval.every:
         raise GanlabError("config key 'optim.schedule' = 'plateau' needs eval.every > 0 (it follows the periodic metric)")
-    if cfg.eval.metric == "fid" and not cfg.eval.full:
-        raise GanlabError("config key 'eval.metric' = 'fid' needs eval.full = true (FID is the Inception protocol)")
+    metrics = eval_metrics()
+    if cfg.eval.metric not in metrics:
+        raise GanlabError(f"config key 'eval.metric' = {cfg.eval.metric!r} is not accepted; accepted: {', '.join(metrics)}")
+    if registry.features_of(cfg.eval.metric) == "inception" and not cfg.eval.full:
+        raise GanlabError(f"config key 'eval.metric' = '{cfg.eval.metric}' needs eval.full = true (it is measured on "
+                          f"Inception features, the full protocol)")
     if cfg.eval.every and cfg.eval.n < 6:
         raise GanlabError(f"config key 'eval.n' = {cfg.eval.n} must be >= 6 (the nearest-neighbour metrics need k + 1)")
     # names resolved by registries

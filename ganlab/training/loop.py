@@ -20,6 +20,7 @@ from ..errors import GanlabError
 from ..images import save_grid, to_uint8
 from ..io import append_line, check_finite, torch_load, torch_save, write_json, write_text
 from ..losses import build_loss
+from ..metrics import registry
 from ..latent import build_prior
 from ..models import Generator, build_discriminator
 from ..models.generator import saturation
@@ -297,8 +298,7 @@ class Board:
 class PeriodicEval:
     """MNIST-FID (and optionally the full protocol) of ``eval.n`` samples from a fixed z."""
 
-    SCALARS = ("mnist_fid", "classes_covered", "kl_to_uniform", "mean_confidence",
-               "fid", "precision", "recall", "density", "coverage")
+    SCALARS = tuple(n.key for n in registry.numbers(scalar=True))  # every registered number
 
     def __init__(self, cfg: Config, cache_dir: str | None):
         self.cfg, self.cache_dir = cfg.eval, cache_dir

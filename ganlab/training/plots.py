@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..images import save_figure
+from ..metrics import registry
 
 #: periodic-evaluation keys drawn on the 0..1 panel (precision / recall over epochs)
-UNIT = ("eval_precision", "eval_recall", "eval_density", "eval_coverage")
+UNIT = tuple(f"eval_{n.key}" for n in registry.numbers(scalar=True) if n.unit)
 
 
 def plot_metrics(rows: list[dict], path: Path, pr_points: list[dict] | None = None) -> None:
@@ -21,7 +22,7 @@ def plot_metrics(rows: list[dict], path: Path, pr_points: list[dict] | None = No
 
     epochs = [r["epoch"] for r in rows]
     keys = [("loss_d", "loss_g"), ("d_real", "d_fake")]
-    scale = [k for k in rows[-1] if k.startswith("eval_") and k not in UNIT and not k.endswith(("covered", "confidence"))]
+    scale = [f"eval_{n.key}" for n in registry.numbers(scalar=True) if n.better == "lower" and f"eval_{n.key}" in rows[-1]]
     unit = [k for k in UNIT if any(k in r for r in rows)]
     pr_points = sorted(pr_points or [], key=lambda p: p["epoch"])
     n = 2 + bool(scale) + bool(unit or pr_points)
