@@ -164,3 +164,35 @@ def test_sweep_sampler_writes_plot_and_grid(tmp_path, cache_dir):
     assert swept["ref"].startswith("mnist-train") and all(r["ref"] == swept["ref"] for r in rows)
     assert rows[0]["cost"]["acceptance_rate"] > rows[1]["cost"]["acceptance_rate"]
     assert (tmp_path / "sw" / "sweep.png").exists() and (tmp_path / "sw" / "accepted_rejected.png").exists()
+
+
+def test_every_registered_sampler_is_tested_on_the_toy():
+    from ganlab.latent import SAMPLERS
+
+    tested = {"truncation", "drs", "ddls", "dgflow", "dot"}  # test_every_sampler_raises_high_quality_share
+    assert set(SAMPLERS) == tested | {"lrs"}  # lrs: test_fitted_lrs_has_unit_mean_and_acceptance_one_over_m
+
+
+def test_a_rejection_sampler_is_its_acceptance(toy):
+    """A RejectionSampler subclass says only how likely a code is kept: the loop, its seeded stream, the cost and
+    the bounded-tries error with the subclass's hint come from the base (what DRS and LRS share)."""
+    from ganlab.latent.base import RejectionSampler
+
+    class RightHalf(RejectionSampler):
+        name, seed = "right-half", 0
+        p = 1.0
+
+        def acceptance(self, z, ctx):
+            return (z[:, 0] > 0).float() * self.p
+
+        def hint(self):
+            return "accept more"
+
+    z, cost = draw(toy, RightHalf())
+    assert z.shape == (N, 2) and (z[:, 0] > 0).all()
+    assert 0.4 < cost.summary()["acceptance_rate"] < 0.6
+    assert torch.equal(z, draw(toy, RightHalf())[0])  # its own seeded stream: the same codes again
+    never = RightHalf()
+    never.p = 0.0
+    with pytest.raises(GanlabError, match="sampler 'right-half' accepted 0 of .*; accept more"):
+        draw(toy, never)

@@ -124,6 +124,26 @@ class Sampler:
             raise GanlabError(f"sampler option {message}")
 
 
+class RejectionSampler(Sampler):
+    """A sampler that keeps each proposal z with probability ``acceptance(z, ctx)`` (DRS, LRS): the loop, its
+    random stream (seeded by the ``seed`` option plus ``SEED_OFFSET``), its cost and its bound live in ``reject``;
+    a subclass only says how likely a code is to be kept, and ``hint`` what to change when almost none are."""
+
+    SEED_OFFSET = 0
+
+    def acceptance(self, z: torch.Tensor, ctx: Context) -> torch.Tensor:
+        """The probability in [0, 1] of keeping each code of ``z``."""
+        raise NotImplementedError
+
+    def hint(self) -> str:
+        return "change the sampler's options"
+
+    def sample(self, n: int, ctx: Context, upstream: Callable[[int], torch.Tensor]) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.seed + self.SEED_OFFSET)
+        return reject(n, ctx, upstream, lambda z: torch.rand(len(z), generator=g) < self.acceptance(z, ctx),
+                      self.name, self.hint())
+
+
 class Pipeline:
     """Samplers applied left to right on top of the prior."""
 

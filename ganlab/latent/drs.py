@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import GanlabError
-from .base import Sampler, batched, register, reject
+from .base import RejectionSampler, batched, register
 
 @register("drs")
-class DRS(Sampler):
+class DRS(RejectionSampler):
     OPTIONS = {"percentile": (float, 80.0), "eps": (float, 1e-6), "burn_in": (int, 10000), "calibrate": (bool, True),
                "seed": (int, 0)}
     FITTED = ("a", "b", "max_logit", "gamma")
@@ -46,15 +46,15 @@ class DRS(Sampler):
         x = (logits - self.max_logit - self.eps).clamp(max=-self.eps)
         return logits - torch.log(-torch.expm1(x)) - gamma
 
-    def sample(self, n, ctx, upstream):
-        g = torch.Generator().manual_seed(self.seed + 1)
+    SEED_OFFSET = 1
 
-        def accept(z):
-            logits = self.a * ctx.logit(z) + self.b
-            self.max_logit = max(self.max_logit, logits.max().item())  # keep updating the max
-            return torch.rand(len(z), generator=g) < torch.sigmoid(self._f(logits, self.gamma))
+    def acceptance(self, z, ctx):
+        logits = self.a * ctx.logit(z) + self.b
+        self.max_logit = max(self.max_logit, logits.max().item())  # keep updating the max
+        return torch.sigmoid(self._f(logits, self.gamma))
 
-        return reject(n, ctx, upstream, accept, "drs", f"lower 'drs.percentile' (now {self.percentile:g})")
+    def hint(self) -> str:
+        return f"lower 'drs.percentile' (now {self.percentile:g})"
 
 
 def _platt(real: torch.Tensor, fake: torch.Tensor, steps: int = 300) -> tuple[float, float]:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from ..errors import GanlabError
 from ..io import torch_load
 from ..losses.penalties import gradient_penalty
-from .base import Sampler, batched, d_score, register, reject
+from .base import RejectionSampler, batched, d_score, register
 
 STATE = "lrs.pt"
 
@@ -70,7 +70,7 @@ def fit_lrs(ctx, real: torch.Tensor, iters: int = 2000, batch_size: int = 256, m
 
 
 @register("lrs")
-class LRS(Sampler):
+class LRS(RejectionSampler):
     OPTIONS = {"mode": (str, "rs"), "m": (float, 0.0), "steps": (int, 5), "lr": (float, 0.05), "seed": (int, 0)}
 
     def check(self):
@@ -94,13 +94,14 @@ class LRS(Sampler):
         self.w.eval()
         self.m_eff = self.m or state["m"]
 
+    def acceptance(self, z, ctx):
+        return (self.w(z) / self.m_eff).clamp(max=1)
+
+    def hint(self) -> str:
+        return f"lower 'lrs.m' (now {self.m_eff:g}) or refit the network (ganlab latent fit-lrs)"
+
     def sample(self, n, ctx, upstream):
-        if "rs" in self.mode:
-            g = torch.Generator().manual_seed(self.seed)
-            z = reject(n, ctx, upstream, lambda z: torch.rand(len(z), generator=g) < (self.w(z) / self.m_eff).clamp(max=1),
-                       "lrs", f"lower 'lrs.m' (now {self.m_eff:g}) or refit the network (ganlab latent fit-lrs)")
-        else:
-            z = upstream(n)
+        z = super().sample(n, ctx, upstream) if "rs" in self.mode else upstream(n)
         if "ga" in self.mode:
             def ascend(zb):
                 for _ in range(self.steps):

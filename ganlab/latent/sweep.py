@@ -10,6 +10,7 @@ import torch
 
 from ..images import grid, save_figure, save_png, to_uint8
 from ..io import write_json
+from .base import RejectionSampler
 from .run import parse_chain, run_context, sample_run
 
 
@@ -33,7 +34,7 @@ def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out
     write_json(out / "sweep.json", {"run": str(run), "sampler": sampler, "param": param, "critic": critic,
                                     "ref": rows[0]["ref"] if rows else ref, "rows": rows})
     _plot(rows, sampler, param, out / "sweep.png", full, rows[0]["ref"] if rows else ref)
-    if sampler in ("drs", "lrs"):
+    if isinstance(parse_chain([(sampler, list(base_opts))]).samplers[0], RejectionSampler):
         accepted_rejected_grid(run, sampler, base_opts, out / "accepted_rejected.png", checkpoint, seed, cache,
                                critic=critic)
     return {"rows": rows, "dir": str(out)}
@@ -69,14 +70,9 @@ def accepted_rejected_grid(run, sampler, opts, path, checkpoint="last", seed=0, 
     pool = ctx.prior.sample(4000, torch.Generator().manual_seed(seed + 1))
     with torch.no_grad():
         # a rejected sample: lowest acceptance score among a pool of prior draws
-        scores = _acceptance_scores(chain.samplers[0], ctx, pool)
+        scores = chain.samplers[0].acceptance(pool, ctx)
         rejected = pool[scores.argsort()[:n]]
         a, r = to_uint8(ctx.G(accepted)), to_uint8(ctx.G(rejected))
     gap = np.zeros((grid(a, 10).shape[0], 12), np.uint8)
     save_png(np.concatenate([grid(a, 10), gap, grid(r, 10)], 1), path, scale=2)
 
-
-def _acceptance_scores(s, ctx, z):
-    if s.name == "drs":
-        return torch.sigmoid(s._f(s.a * ctx.logit(z) + s.b, s.gamma))
-    return s.w(z)
