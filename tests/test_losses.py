@@ -66,6 +66,25 @@ def test_mdgan_simplex_and_loss_values():
     assert torch.allclose(loss.score(mu), torch.ones(3))
 
 
+def test_mdgan_pull_survives_far_embeddings():
+    """Embeddings 50 units from every mean (where D's MNIST embeddings were by epoch 5 of md-gan-s0): lk underflows
+    to 0 in float32, yet log lk and its gradient are exact, so D and G keep learning. With log(lk + eps) the loss
+    sat at -log(eps) with a zero gradient and the run froze."""
+    loss = build_loss("md-gan", d_out=2, distance=4.0)
+    e = torch.tensor([[50.0, 7.0]], requires_grad=True)
+    d2 = ((e.detach().double() - loss.means.double()) ** 2).sum(1)  # squared distances, by hand in float64
+    expected = -(torch.logsumexp(-0.5 * d2, 0) - math.log(3)).item()
+    assert loss.likelihood(e).item() == 0.0  # the underflow itself
+    g = loss.g_loss(e)
+    assert g.item() == pytest.approx(expected, rel=1e-5)
+    (grad,) = torch.autograd.grad(g, e)
+    nearest = loss.means[d2.argmin()]
+    assert torch.isfinite(grad).all() and grad.norm() > 1  # d/de of d2_min / 2: (e - nearest mean)
+    assert torch.allclose(grad[0], e.detach()[0] - nearest, rtol=1e-3)
+    (grad_d,) = torch.autograd.grad(loss.d_loss(e, torch.zeros(1, 2)), e)
+    assert torch.allclose(grad_d[0], e.detach()[0] - nearest, rtol=1e-3)  # D pulls real embeddings back too
+
+
 def test_unknown_loss():
     with pytest.raises(GanlabError, match="accepted: cn-lsgan, hinge, lsgan, lsgan-sigmoid, md-gan, ns, saturating, wgan"):
         build_loss("nope")

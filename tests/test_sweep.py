@@ -320,6 +320,10 @@ def test_dead_stretch_counts_the_final_run_of_one_image_epochs():
     rows = [{"epoch": e, "g_pixel_std": v} for e, v in enumerate([0.3, 0.001, 0.2, 0.005, 0.0, 0.002], 1)]
     assert dead_stretch(rows, 3) == (4, 6) and dead_stretch(rows, 4) is None
     assert dead_stretch([{"epoch": 1}], 1) is None  # rows written before g_pixel_std existed never count
+    frozen = [{"epoch": e, "g_pixel_std": 0.03, "g_saturated": 0.52} for e in (1, 2, 3)]  # md-gan-s0: G unchanged
+    assert dead_stretch(frozen, 2) == (2, 3) and dead_stretch(frozen, 3) is None  # the first one had no before
+    moving = [{"epoch": e, "g_pixel_std": 0.03 + e * 1e-7, "g_saturated": 0.52} for e in (1, 2, 3)]
+    assert dead_stretch(moving, 1) is None
 
 
 def test_a_collapsed_trial_is_stopped_measured_and_kept_stopped(tmp_path, cache_dir):

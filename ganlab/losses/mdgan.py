@@ -5,8 +5,13 @@ Gaussian mixture: d + 1 unit-variance Gaussians, equally weighted, at the vertic
 simplex with edge ``distance``. With lk(e) = sum_i 1/(d+1) exp(-||e - mu_i||^2 / 2) (the constant
 (2 pi)^(-d/2) cancels everywhere) and lambda = lk(mu_0), the largest likelihood:
     D: -E log lk(D(x)) - E log(lambda - lk(D(G(z))));   G: -E log lk(D(G(z))).
+log lk is a log-sum-exp. Written as log(lk + eps), as before (and as the report's code), it froze the MNIST run of
+the reports' table: by epoch 5 D's embeddings of real and fake images lay so far from every mean that lk underflowed
+to 0, both losses sat at -log(eps) and no gradient reached D or G again (docs/RESULTS.md, the reports' table).
 """
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -30,17 +35,22 @@ class MixtureDensity(Loss):
         self.means = simplex_vertices(d_out, distance)
         self.lam = self.likelihood(self.means[:1]).item()
 
-    def likelihood(self, e: torch.Tensor) -> torch.Tensor:
+    def log_likelihood(self, e: torch.Tensor) -> torch.Tensor:
+        """log lk(e), computed as a log-sum-exp: exact where lk(e) itself underflows (an embedding ~40 units from
+        every mean has lk = 0 in float32), so the pull towards the nearest mean never vanishes."""
         e = e.reshape(len(e), -1)
         means = self.means.to(e.device, e.dtype)
-        return torch.exp(-0.5 * torch.cdist(e, means) ** 2).mean(1)
+        return torch.logsumexp(-0.5 * torch.cdist(e, means) ** 2, 1) - math.log(len(means))
+
+    def likelihood(self, e: torch.Tensor) -> torch.Tensor:
+        return self.log_likelihood(e).exp()
 
     def d_loss(self, real, fake):
-        return (-torch.log(self.likelihood(real) + EPS).mean()
+        return (-self.log_likelihood(real).mean()
                 - torch.log((self.lam - self.likelihood(fake)).clamp_min(0) + EPS).mean())
 
     def g_loss(self, fake):
-        return -torch.log(self.likelihood(fake) + EPS).mean()
+        return -self.log_likelihood(fake).mean()
 
     def score(self, out):
         return self.likelihood(out) / self.lam

@@ -3,10 +3,12 @@
 A trial whose generator maps every latent to the same image stops receiving a useful signal: in the reports' table,
 lsgan-s0 had all of G's tanh outputs at +-1 (tanh' ~ 4e-6) and one image for every z from epoch 4 on, and stayed so
 through epoch 27 (docs/RESULTS.md). Training such a trial to the full budget costs up to an hour of a core and
-changes nothing, so a sweep may stop it once the per-pixel standard deviation over 1,000 fixed latents (the
-``g_pixel_std`` every epoch's metrics row carries; a working MNIST run has 0.15-0.4) stays below
-``COLLAPSED_STD`` for N consecutive epochs. The trial is then measured as it is and recorded as collapsed, with the
-epoch: a finding with its evidence (metrics.jsonl, the grids), not a missing row.
+changes nothing, so a sweep may stop it after N consecutive dead epochs. An epoch is dead when G gave one image
+(the per-pixel standard deviation over 1,000 fixed latents, ``g_pixel_std`` in every epoch's metrics row, is below
+``COLLAPSED_STD``; a working MNIST run has 0.15-0.4) or when G did not change at all (``g_pixel_std`` and
+``g_saturated`` equal to the previous epoch's to the last bit: no gradient reached G, as in md-gan-s0 before its
+loss was fixed). The trial is then measured as it is and recorded as collapsed, with the epochs: a finding with its
+evidence (metrics.jsonl, the grids), not a missing row.
 """
 from __future__ import annotations
 
@@ -23,8 +25,8 @@ class Collapsed(GanlabError):
     """Raised from a trial's epoch callback when the rule fires; carries the epochs of the dead stretch."""
 
     def __init__(self, first: int, last: int, n: int):
-        super().__init__(f"collapsed: every latent gave the same image (per-pixel std < {COLLAPSED_STD}) from epoch "
-                         f"{first} to {last}; stopped after {n} such epochs")
+        super().__init__(f"collapsed: G gave one image for every latent (per-pixel std < {COLLAPSED_STD}) or did "
+                         f"not change, from epoch {first} to {last}; stopped after {n} such epochs")
         self.first, self.last = first, last
 
 
@@ -43,14 +45,22 @@ def check(raw) -> dict | None:
     return dict(raw)
 
 
+def _dead(row: dict, before: dict | None) -> bool:
+    std = row.get("g_pixel_std")
+    if std is None:  # written before the numbers existed: never counts
+        return False
+    frozen = before is not None and (before.get("g_pixel_std"), before.get("g_saturated")) == \
+        (std, row.get("g_saturated"))
+    return std < COLLAPSED_STD or frozen
+
+
 def dead_stretch(rows: list[dict], n: int) -> tuple[int, int] | None:
-    """(first, last) epoch of the final run of >= n consecutive epochs whose G gave one image, else None."""
+    """(first, last) epoch of the final run of >= n consecutive dead epochs (one image, or G unchanged), else None."""
     dead = []
-    for r in reversed(rows):
-        std = r.get("g_pixel_std")
-        if std is None or std >= COLLAPSED_STD:
+    for i in range(len(rows) - 1, -1, -1):
+        if not _dead(rows[i], rows[i - 1] if i else None):
             break
-        dead.append(r["epoch"])
+        dead.append(rows[i]["epoch"])
     return (dead[-1], dead[0]) if len(dead) >= n else None
 
 

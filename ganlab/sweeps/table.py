@@ -131,7 +131,7 @@ def markdown(rows: list[dict], sweep: dict) -> str:
              f"{ev['n']} samples from the prior (seed 0) vs MNIST {ev['ref']}"
              f"{', full protocol' if ev['full'] else ', classifier metrics'}. Cells: mean ± std over the seeds "
              f"that finished (sample std); each seed's value in table.json."
-             + (f" A trial whose G gave one image for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
+             + (f" A trial whose G gave one image (or did not change) for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
                     "collapsed_epochs") else ""), ""]
     reports = reports_of(sweep)
