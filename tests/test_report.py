@@ -153,3 +153,19 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
         assert ImageStat.Stat(shot).stddev[0] > 5  # not a blank page
     finally:
         driver.quit()
+
+
+def test_the_platform_template_is_recognised_and_marked(tmp_path):
+    """Whatever its seed and budget, a run of configs/vanilla.yaml's method is the platform template; another loss
+    is not. On the precision–recall plane its plain samples are a marked point of their own (not its samplers)."""
+    from ganlab.report.collect import is_template
+    from ganlab.report.figures import plane_points, pr_plane
+
+    assert is_template(c.load("configs/vanilla.yaml", ["seed=4", "train.epochs=3", "train.threads=1"]))
+    assert not is_template(c.load("configs/vanilla.yaml", ["train.loss=saturating"]))
+    assert not is_template(c.load("configs/wgan-gp.yaml"))
+    rows = [{"run": "vanilla", "sampler": "prior", "precision": 0.4, "recall": 0.2, "template": True},
+            {"run": "vanilla", "sampler": "drs", "precision": 0.5, "recall": 0.18, "template": True},
+            {"run": "wgan-gp", "sampler": "prior", "precision": 0.5, "recall": 0.3, "template": False}]
+    drawn = pr_plane(plane_points(rows), tmp_path / "pr.png")
+    assert [p["template"] for p in drawn] == [True, False, False] and (tmp_path / "pr.png").stat().st_size > 0

@@ -71,6 +71,7 @@ class Entry:
     grid: Path | None = None  # the run's last fixed-z grid
     sweeps: list[tuple[str, Path]] = field(default_factory=list)
     sweep: str | None = None  # the sweep folder this run is a trial of (ganlab compare on a sweep)
+    template: bool = False  # trained with the platform template's method (is_template)
 
     def best(self) -> Evaluation | None:
         """The evaluation a one-row-per-run leaderboard shows: the lowest FID (else the lowest MNIST-FID)."""
@@ -80,6 +81,31 @@ class Entry:
         pool = full or evaluations
         key = "fid" if full else "mnist_fid"
         return min(pool, key=lambda e: e.metrics.get(key, float("inf"))) if pool else None
+
+
+#: what does not make a training method: run bookkeeping (seed, budget, where and how often things are written)
+_NOT_METHOD = {"seed": None, "train": ("epochs", "threads", "device", "sample_every", "checkpoint_every", "init_from"),
+               "eval": None, "data": ("subset",)}
+
+
+def _method_of(mapping: dict) -> dict:
+    out = {}
+    for section, value in mapping.items():
+        drop = _NOT_METHOD.get(section, ())
+        if drop is None:
+            continue
+        out[section] = {k: v for k, v in value.items() if k not in drop} if isinstance(value, dict) else value
+    return out
+
+
+def is_template(cfg) -> bool:
+    """Whether a training config is the platform template's method (configs/vanilla.yaml: NS loss, the MLP D, Adam
+    2e-4 with PyTorch's betas, batch 64), whatever its seed and budget: marked as the reference in the figures."""
+    from ..training import config as config_mod
+
+    mapping = cfg if isinstance(cfg, dict) else config_mod.to_dict(cfg)
+    template = config_mod.load(Path(__file__).resolve().parents[2] / "configs" / "vanilla.yaml")
+    return _method_of(mapping) == _method_of(config_mod.to_dict(template))
 
 
 def describe(cfg) -> str:
@@ -152,7 +178,7 @@ def load_entry(path: str | os.PathLike) -> Entry:
     run = Run(path)
     cfg = load_config(run)
     entry = Entry(path.name, path, describe(cfg), rows=read_metrics(run), epochs=cfg.train.epochs,
-                  train_threads=cfg.train.threads or None)
+                  train_threads=cfg.train.threads or None, template=is_template(cfg))
     if run.summary.is_file():
         entry.train_seconds = read_json(run.summary).get("wall_seconds")
     grids = sorted((path / "grids").glob("epoch_*.png"))

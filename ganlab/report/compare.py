@@ -40,7 +40,8 @@ def leaderboard(entries: list[Entry], every: bool = False) -> list[dict]:
                          "acceptance": cost.get("acceptance_rate"), "samples_per_s": m.get("samples_per_s"),
                          "g_evals_per_sample": cost.get("g_evals_per_sample"),
                          "class_histogram": m.get("class_histogram"),
-                         "train_seconds": e.train_seconds, "train_threads": e.train_threads, "epochs": e.epochs})
+                         "train_seconds": e.train_seconds, "train_threads": e.train_threads, "epochs": e.epochs,
+                         "template": e.template})
     return sorted(rows, key=lambda r: (r["fid"] is None, r["fid"] or 0, r["mnist_fid"] or 0))
 
 
@@ -194,13 +195,16 @@ def _sweep_points(path: Path) -> list[dict]:
     """A sweep's rows as figure points: each metric's mean over seeds with its std (``KEY_std``); a sampler's row
     ``ROW + NAME`` as run ROW, sampler NAME (so an arrow joins it to its base)."""
     from ..sweeps.table import aggregate, trials_of
+    from .collect import is_template
 
+    template_rows = {t["row"] for t in read_json(path / "sweep.json")["trials"] if is_template(t["config"])}
     points = []
     for r in aggregate(trials_of(path)):
         if not r["metrics"]:
             continue
         run, _, sampler = r["row"].partition(" + ")
-        p = {"run": f"{path.name}:{run}", "sampler": sampler or "prior", "method": "", "train_seconds": None}
+        p = {"run": f"{path.name}:{run}", "sampler": sampler or "prior", "method": "", "train_seconds": None,
+             "template": run in template_rows}
         for key, stat in r["metrics"].items():
             p[key], p[f"{key}_std"] = stat["mean"], stat["std"]
         points.append(p)
@@ -219,7 +223,7 @@ def _figures(best: list[dict], every: list[dict], plots: Path, floor: dict | Non
         png = plots / "pr-plane.png"
         figures.pr_plane(points, png, floor)
         data = html.escape(json.dumps([{k: p[k] for k in ("label", "precision", "recall")} for p in points]))
-        out.append(f'<figure id="pr-plane" data-points="{data}">{_img(png, "precision against recall and density against coverage, one point per evaluation; arrows join a run to its samplers; the star is real against real")}'
+        out.append(f'<figure id="pr-plane" data-points="{data}">{_img(png, "precision against recall and density against coverage, one point per evaluation; arrows join a run to its samplers; the star is real against real; red squares are the platform template")}'
                    f"<figcaption>Precision–recall and density–coverage: up and right is better; an arrow goes from a "
                    f"run's plain samples to a sampler on it.</figcaption></figure>")
     png = plots / "fid-cost.png"

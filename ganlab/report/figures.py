@@ -23,13 +23,14 @@ def plane_points(every: list[dict]) -> list[dict]:
         label = r["run"] if r["sampler"] in ("prior", "—") else f"{r['run']} + {r['sampler']}"
         pts.append({"label": label, "run": r["run"], "sampler": r["sampler"], "precision": r["precision"],
                     "recall": r["recall"], "density": r.get("density"), "coverage": r.get("coverage"),
-                    "precision_std": r.get("precision_std"), "recall_std": r.get("recall_std")})
+                    "precision_std": r.get("precision_std"), "recall_std": r.get("recall_std"),
+                    "template": bool(r.get("template")) and r["sampler"] in ("prior", "—")})
     return pts
 
 
 def pr_plane(points: list[dict], path: Path, floor: dict | None = None) -> list[dict]:
     """Precision–recall (left) and density–coverage (right); a line joins a run's plain samples to its samplers;
-    the real-vs-real floor as a star. Returns the points drawn."""
+    the real-vs-real floor as a star, the platform template's runs as red squares. Returns the points drawn."""
     from ..images import save_figure
 
     plt = _plt()
@@ -52,14 +53,21 @@ def pr_plane(points: list[dict], path: Path, floor: dict | None = None) -> list[
                 if base and p is not base[0] and p[x] is not None and base[0][x] is not None:
                     ax.annotate("", (p[x], p[y]), (base[0][x], base[0][y]),
                                 arrowprops={"arrowstyle": "->", "color": "0.6", "lw": 0.8})
+        template_drawn = False
         for p in points:
             if p[x] is None or p[y] is None:
                 continue
             err = (p.get(f"{x}_std"), p.get(f"{y}_std"))
-            ax.errorbar(p[x], p[y], xerr=err[0], yerr=err[1], fmt="o", ms=5, capsize=2)
+            if p.get("template"):  # the reference every report starts from
+                ax.errorbar(p[x], p[y], xerr=err[0], yerr=err[1], fmt="s", ms=8, capsize=2, color="#c22", mec="k",
+                            label="platform template" if not template_drawn else None)
+                template_drawn = True
+            else:
+                ax.errorbar(p[x], p[y], xerr=err[0], yerr=err[1], fmt="o", ms=5, capsize=2)
             ax.annotate(str(p["number"]), (p[x], p[y]), fontsize=7, xytext=(3, 2), textcoords="offset points")
         if floor and floor.get(x) is not None:
             ax.plot(floor[x], floor[y], "*", ms=14, color="gold", mec="k", label="real vs real (floor)")
+        if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="lower right", fontsize=8)
         ax.set_xlabel(x)
         ax.set_ylabel(y)
