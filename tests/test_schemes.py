@@ -82,7 +82,7 @@ def test_plateau_needs_periodic_eval():
 
 
 def _g_grads(G, D, loss, z, x, k):
-    from ganlab.training.step import unrolled_d_output
+    from ganlab.training.terms import unrolled_d_output
 
     G.zero_grad()
     fake = G(z)
@@ -118,7 +118,7 @@ def test_unrolled_adam_step_matches_a_real_adam_step():
 
     from ganlab.losses import build_loss
     from ganlab.toy.nets import ToyD
-    from ganlab.training.step import unrolled_d_output
+    from ganlab.training.terms import unrolled_d_output
 
     torch.manual_seed(0)
     D, loss = ToyD(16), build_loss("ns")

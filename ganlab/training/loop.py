@@ -4,7 +4,6 @@ last checkpoint and, on CPU, ends with exactly the weights of an uninterrupted r
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 import os
@@ -29,6 +28,7 @@ from .config import Config
 from .ema import EMA
 from .schedules import build_schedule, step_schedule
 from .step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
+from .terms import terms_for
 from ..runs import Run, RunLock, load_config, read_metrics, resume_checkpoint
 
 CHECK_EVERY = 100  # steps between finiteness checks (each one is a host sync)
@@ -133,15 +133,9 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
     schedules = [build_schedule(cfg, opt_g), build_schedule(cfg, opt_d)]
     loss = build_loss(cfg.train.loss, d_out=cfg.model.d_out, distance=cfg.train.mdgan_distance,
                       lambda2=cfg.train.cn_lambda2)
-    penalties = [(n, w) for n, w in dataclasses.asdict(cfg.regularizers).items() if w]
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    gan_step = GANStep(G, D, loss, opt_g, opt_d, penalties=penalties, n_critic=cfg.train.n_critic,
-                       clip_d=cfg.train.clip_d, ema=ema, autocast=autocast, generator=gen,
-                       unroll=cfg.train.unroll, unroll_lr=cfg.train.unroll_lr or cfg.optim.lr_d,
-                       consistency=cfg.consistency, feature_matching=cfg.train.feature_matching,
-                       ac_weight=cfg.train.ac_weight if cfg.model.ac_head else 0.0,
-                       ac_g_entropy=cfg.train.ac_g_entropy if cfg.model.ac_head else 0.0,
-                       latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta))
+    gan_step = GANStep(G, D, loss, opt_g, opt_d, terms=terms_for(cfg, loss), n_critic=cfg.train.n_critic, ema=ema,
+                       autocast=autocast, generator=gen)
     start_epoch, step, elapsed, best = 0, 0, 0.0, math.inf
     evaluator = PeriodicEval(cfg, cache_dir) if cfg.eval.every else None
     source = resume_checkpoint(run) if resume else None

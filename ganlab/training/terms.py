@@ -1,0 +1,247 @@
+"""Training schemes as terms of the step (pytorch/examples dcgan keeps the update one screen long; the schemes live
+here). A term may move the codes before the step (``z``), add to D's loss (``d``), act after D's optimiser step
+(``after_d``), replace D's output on the fakes as G sees it (``d_view``) and add to G's loss (``g``). GANStep calls
+every term's parts in the order of its list, which ``build_terms`` fixes.
+
+A new scheme is one ``Term`` subclass registered here (``@register("name")``), a line in ``build_terms`` that
+builds it from its settings, and its test (tests/test_terms.py checks that every registered scheme has one).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..data.augment import compose
+from ..losses import consistency as cr
+from ..losses.base import Loss
+from ..losses.penalties import PENALTIES
+from ..registry import registrar
+from .latent_opt import latent_step
+
+SCHEMES: dict[str, type["Term"]] = {}
+register = registrar(SCHEMES)
+
+
+@dataclasses.dataclass
+class Batch:
+    """One step's tensors, shared by its terms: the real batch ``x`` (labels ``y``), the codes ``z``, the fakes and
+    D's outputs on both; ``scratch`` carries what a term computes in D's part for its G part."""
+
+    x: torch.Tensor
+    z: torch.Tensor
+    y: torch.Tensor | None
+    fake: torch.Tensor
+    d_real: torch.Tensor
+    d_fake: torch.Tensor
+    scratch: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class Term:
+    """A scheme's parts; each default does nothing. ``step`` is the GANStep (G, D, loss, optimisers, generator)."""
+
+    name = "term"
+
+    def z(self, step, z: torch.Tensor) -> torch.Tensor:
+        return z
+
+    def d(self, step, b: Batch) -> torch.Tensor | None:
+        return None
+
+    def after_d(self, step) -> None:
+        pass
+
+    def d_view(self, step, b: Batch) -> torch.Tensor | None:
+        return None
+
+    def g(self, step, b: Batch) -> torch.Tensor | None:
+        return None
+
+
+@register("latent-opt")
+class LatentOpt(Term):
+    """LOGAN (Wu et al. 2019): each code takes one natural-gradient step on D(G(z)) before the step uses it."""
+
+    def __init__(self, alpha: float, beta: float):
+        self.alpha, self.beta = alpha, beta
+
+    def z(self, step, z):
+        return latent_step(step.G, step.D, z, self.alpha, self.beta)
+
+
+@register("image-term")
+class ImageTerm(Term):
+    """A loss's own term on G's images (CN-LSGAN's reconstruction constraint)."""
+
+    def __init__(self, loss: Loss):
+        self.loss = loss
+
+    def g(self, step, b):
+        return self.loss.g_image_term(b.fake, b.x)
+
+
+@register("penalty")
+class Penalty(Term):
+    """A gradient penalty on D (``gp``: WGAN-GP on interpolates, ``r1`` on reals, ``r2`` on fakes), weighted."""
+
+    def __init__(self, kind: str, weight: float):
+        self.kind, self.weight = kind, weight
+
+    def d(self, step, b):
+        return self.weight * PENALTIES[self.kind](step.D, b.x, b.fake, step.generator)
+
+
+@register("ac-head")
+class ACHead(Term):
+    """An auxiliary classifier on D's features (AC-GAN): D learns the real labels (``weight``); with ``g_entropy``
+    G is pushed towards images the head is sure about."""
+
+    def __init__(self, weight: float, g_entropy: float = 0.0):
+        self.weight, self.g_entropy = weight, g_entropy
+
+    def d(self, step, b):
+        return self.weight * F.cross_entropy(step.D.classify(b.x), b.y) if self.weight and b.y is not None else None
+
+    def g(self, step, b):
+        if not self.g_entropy:
+            return None
+        logp = F.log_softmax(step.D.classify(b.fake), 1)
+        return self.g_entropy * -(logp.exp() * logp).sum(1).mean()
+
+
+@register("bcr")
+class BalancedConsistency(Term):
+    """bCR (Zhao et al. 2020): D's outputs on reals and fakes stay put under an augmentation of them."""
+
+    def __init__(self, settings):
+        self.c = settings
+        self.augment = compose(settings.augment)
+
+    def d(self, step, b):
+        c = self.c
+        return cr.bcr(step.D, b.x, b.fake.detach(), self.augment, c.bcr_real, c.bcr_fake, step.generator,
+                      b.d_real, b.d_fake)
+
+
+@register("zcr")
+class LatentConsistency(Term):
+    """zCR (Zhao et al. 2020): D stays put and G's image moves under a small change of z (sigma)."""
+
+    def __init__(self, settings):
+        self.c = settings
+
+    def d(self, step, b):
+        c = self.c
+        b.scratch["fake_z2"] = step.G(cr.perturb(b.z, c.zcr_sigma, step.generator))
+        return cr.zcr_d(step.D, b.fake.detach(), b.scratch["fake_z2"].detach(), c.zcr_dis, b.d_fake) \
+            if c.zcr_dis else None
+
+    def g(self, step, b):
+        return cr.zcr_g(b.fake, b.scratch["fake_z2"], self.c.zcr_gen) if self.c.zcr_gen else None
+
+
+@register("feature-matching")
+class FeatureMatching(Term):
+    """G matches the mean of D's last hidden features on reals (Salimans et al. 2016)."""
+
+    def __init__(self, weight: float):
+        self.weight = weight
+
+    def g(self, step, b):
+        diff = step.D.features(b.x).mean(0).detach() - step.D.features(b.fake).mean(0)
+        return self.weight * (diff ** 2).sum()
+
+
+@register("clip")
+class WeightClip(Term):
+    """WGAN's weight clipping of D to [-c, c] after each of its steps."""
+
+    def __init__(self, c: float):
+        self.c = c
+
+    def after_d(self, step):
+        with torch.no_grad():
+            for p in step.D.parameters():
+                p.clamp_(-self.c, self.c)
+
+
+def unrolled_d_output(D, loss: Loss, x: torch.Tensor, fake: torch.Tensor, k: int, lr: float,
+                      opt: torch.optim.Optimizer | None = None) -> torch.Tensor:
+    """D(fake) after ``k`` simulated steps of D's optimiser on (x, fake), differentiable through the
+    steps (Metz et al. 2017, unrolled GAN): G then optimises against the discriminator it is about to
+    face. With an Adam ``opt`` the steps are Adam steps continuing its moment estimates (as the paper
+    unrolls Adam), with step size ``lr``; otherwise plain gradient steps. D itself is not changed.
+    """
+    names, params = zip(*D.named_parameters())
+    params = list(params)
+    adam = isinstance(opt, torch.optim.Adam) and all(opt.state.get(p) for p in params)
+    if adam:
+        beta1, beta2 = opt.param_groups[0]["betas"]
+        eps = opt.param_groups[0]["eps"]
+        m = [opt.state[p]["exp_avg"] for p in params]
+        v = [opt.state[p]["exp_avg_sq"] for p in params]
+        t = float(opt.state[params[0]]["step"])
+    current = params
+    for _ in range(k):
+        state = dict(zip(names, current))
+        d_loss = loss.d_loss(torch.func.functional_call(D, state, (x,)), torch.func.functional_call(D, state, (fake,)))
+        grads = torch.autograd.grad(d_loss, current, create_graph=True)
+        if adam:
+            t += 1
+            m = [beta1 * mi + (1 - beta1) * g for mi, g in zip(m, grads)]
+            v = [beta2 * vi + (1 - beta2) * g * g for vi, g in zip(v, grads)]
+            c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+            current = [p - lr * (mi / c1) / ((vi / c2 + 1e-16).sqrt() + eps) for p, mi, vi in zip(current, m, v)]
+        else:
+            current = [p - lr * g for p, g in zip(current, grads)]
+    return torch.func.functional_call(D, dict(zip(names, current)), (fake,))
+
+
+@register("unroll")
+class Unroll(Term):
+    """Unrolled GAN (Metz et al. 2017): G is trained against D after ``k`` simulated steps of D's optimiser."""
+
+    def __init__(self, k: int, lr: float):
+        self.k, self.lr = k, lr
+
+    def d_view(self, step, b):
+        return unrolled_d_output(step.D, step.loss, b.x, b.fake, self.k, self.lr, step.opt_d)
+
+
+def build_terms(loss: Loss, *, penalties=(), clip_d: float = 0.0, unroll: int = 0, unroll_lr: float = 0.0,
+                consistency=None, feature_matching: float = 0.0, ac_weight: float = 0.0, ac_g_entropy: float = 0.0,
+                latent_opt: tuple[float, float] = (0.0, 0.0)) -> list[Term]:
+    """The terms of a step from its settings, in the order the step applies them (D's loss: penalties, AC head,
+    bCR, zCR; G's loss: the loss's image term, AC entropy, zCR, feature matching)."""
+    terms: list[Term] = []
+    if latent_opt[0]:
+        terms.append(LatentOpt(*latent_opt))
+    if type(loss).g_image_term is not Loss.g_image_term:
+        terms.append(ImageTerm(loss))
+    terms += [Penalty(kind, weight) for kind, weight in penalties]
+    if ac_weight or ac_g_entropy:
+        terms.append(ACHead(ac_weight, ac_g_entropy))
+    if consistency is not None and (consistency.bcr_real or consistency.bcr_fake):
+        terms.append(BalancedConsistency(consistency))
+    if consistency is not None and (consistency.zcr_dis or consistency.zcr_gen):
+        terms.append(LatentConsistency(consistency))
+    if feature_matching:
+        terms.append(FeatureMatching(feature_matching))
+    if clip_d:
+        terms.append(WeightClip(clip_d))
+    if unroll:
+        terms.append(Unroll(unroll, unroll_lr))
+    return terms
+
+
+def terms_for(cfg, loss: Loss) -> list[Term]:
+    """The terms a training config asks for."""
+    return build_terms(
+        loss, penalties=[(n, w) for n, w in dataclasses.asdict(cfg.regularizers).items() if w],
+        clip_d=cfg.train.clip_d, unroll=cfg.train.unroll, unroll_lr=cfg.train.unroll_lr or cfg.optim.lr_d,
+        consistency=cfg.consistency, feature_matching=cfg.train.feature_matching,
+        ac_weight=cfg.train.ac_weight if cfg.model.ac_head else 0.0,
+        ac_g_entropy=cfg.train.ac_g_entropy if cfg.model.ac_head else 0.0,
+        latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta))
