@@ -143,18 +143,13 @@ def test_eval_config_errors():
 
 
 def test_warm_start_loads_g_d_prior_and_ema_and_is_wired_into_train(tmp_path, cache_dir):
-    from ganlab.latent import build_prior
-    from ganlab.models import Generator, build_discriminator
-    from ganlab.training.ema import EMA
-    from ganlab.training.loop import warm_start
+    from ganlab.training.trainer import Trainer
 
     src = train(tiny(2, ["train.ema=0.9"]), tmp_path / "a", progress=False)
     ck = torch_load(Run(src).last)
-    cfg = tiny(1, ["train.ema=0.9"])
-    G, D = Generator(), build_discriminator("mlp")
-    prior, ema = build_prior(cfg, torch.Generator().manual_seed(1)), EMA(Generator(), 0.9)
-    warm_start(Run(src).last, G, D, prior, ema)
-    for module, state in ((G, ck["G"]), (D, ck["D"]), (ema.model, ck["G_ema"])):
+    trainer = Trainer(tiny(1, ["train.ema=0.9", "seed=1"]), torch.device("cpu"))
+    trainer.warm_start(Run(src).last)
+    for module, state in ((trainer.G, ck["G"]), (trainer.D, ck["D"]), (trainer.ema.model, ck["G_ema"])):
         for k, v in module.state_dict().items():
             assert torch.equal(v, state[k]), k
     # through train(): with a vanishing learning rate the warm-started run ends where the source ended
