@@ -69,3 +69,23 @@ def test_every_preset_loads():
     assert len(presets) >= 6
     for p in presets:
         c.load(p)
+
+
+def test_periodic_evaluation_chooses_on_training_images_by_default(tmp_path):
+    """The periodic metric picks the best checkpoint (and drives a plateau schedule), so by default it is measured
+    against MNIST training images; test or a path of images are one key away, anything else is a one-line error."""
+    import numpy as np
+
+    from ganlab.sweeps.spec import comparable
+
+    assert c.load(None).eval.ref == "train"
+    assert c.load(None, ["eval.ref=test"]).eval.ref == "test"
+    np.save(tmp_path / "ref.npy", np.zeros((10, 28, 28), np.uint8))
+    assert c.load(None, [f"eval.ref={tmp_path / 'ref.npy'}"]).eval.ref == str(tmp_path / "ref.npy")
+    with pytest.raises(GanlabError, match="'eval.ref' = 'tset' is not accepted; accepted: train"):
+        c.load(None, ["eval.ref=tset"])
+    # a sweep compares trial configs without the evaluation settings when periodic evaluation is off
+    off = c.to_dict(c.load(None, ["eval.ref=test"]))
+    assert comparable(off) == comparable(c.to_dict(c.load(None)))
+    on = c.to_dict(c.load(None, ["eval.every=5", "eval.ref=test"]))
+    assert comparable(on) != comparable(c.to_dict(c.load(None, ["eval.every=5"])))

@@ -112,10 +112,13 @@ def build_config(row: Row, seed: int, epochs: int | None, extra: dict):
 
 
 def comparable(mapping: dict) -> dict:
-    """A trial's config without the keys a sweep sets per machine (threads, device)."""
+    """A trial's config without the keys a sweep sets per machine (threads, device), and without the periodic
+    evaluation's settings when it is off (eval.every 0: they change nothing)."""
     d = copy.deepcopy(mapping)
     for section, key in RUNTIME_KEYS:
         d.get(section, {}).pop(key, None)
+    if not d.get("eval", {}).get("every"):
+        d.pop("eval", None)
     return d
 
 

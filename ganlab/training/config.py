@@ -137,7 +137,9 @@ class EvalConfig:
     #: the periodic metric the best checkpoint minimises: mnist_fid (always available), kl_to_uniform, or on the
     #: full protocol fid or kid_mean (metrics/registry.py: every registered number where lower is better)
     metric: str = "mnist_fid"
-    ref: str = "test"
+    #: what the periodic metric (and so the best checkpoint and a plateau schedule) is measured against: 10,000
+    #: MNIST training images (train, the default: it chooses), the MNIST test set (test), or a PATH of images
+    ref: str = "train"
     precision: str = "fp32"
 
 
@@ -161,7 +163,6 @@ CHOICES = {
     "optim.schedule": ("none", "step", "linear", "cosine", "plateau"),
     "train.device": ("auto", "cpu", "cuda"),
     "train.precision": ("fp32", "bf16"),
-    "eval.ref": ("test", "train"),
     "eval.precision": ("fp32", "bf16"),
 }
 POSITIVE = {"train.epochs", "train.batch_size", "train.n_critic", "train.sample_every", "train.checkpoint_every",
@@ -280,6 +281,9 @@ def validate(cfg: Config) -> Config:
     if registry.features_of(cfg.eval.metric) == "inception" and not cfg.eval.full:
         raise GanlabError(f"config key 'eval.metric' = '{cfg.eval.metric}' needs eval.full = true (it is measured on "
                           f"Inception features, the full protocol)")
+    if cfg.eval.ref not in ("train", "test") and not Path(cfg.eval.ref).exists():
+        raise GanlabError(f"config key 'eval.ref' = {cfg.eval.ref!r} is not accepted; accepted: train (default), test, "
+                          f"or the path of a folder of PNGs or a .npy of images")
     if cfg.eval.every and cfg.eval.n < 6:
         raise GanlabError(f"config key 'eval.n' = {cfg.eval.n} must be >= 6 (the nearest-neighbour metrics need k + 1)")
     # names resolved by registries
