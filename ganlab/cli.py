@@ -56,7 +56,7 @@ def cmd_generate(args) -> None:
     if not args.run and not args.checkpoint:
         raise GanlabError("ganlab generate needs --run RUN (and optionally --checkpoint) or --checkpoint G.pth")
     t0 = time.perf_counter()
-    images, cost = _draw(args, args.n, args.batch_size)
+    images, cost = _draw(args, args.n)
     out = write_samples(images, args.out, args.format, args.overwrite)
     if args.grid:
         from .images import save_grid
@@ -68,7 +68,7 @@ def cmd_generate(args) -> None:
     print(f"wrote {len(images)} samples to {out} in {time.perf_counter() - t0:.1f}s{extra}")
 
 
-def _draw(args, n: int, batch_size: int = 1000):
+def _draw(args, n: int):
     """Images from --run/--checkpoint, through the --sampler chain when one is given; and its cost (or None)."""
     from .sampling import load_generator, load_prior, sample_images
 
@@ -79,16 +79,16 @@ def _draw(args, n: int, batch_size: int = 1000):
 
         bundle = beside(checkpoint)
         if bundle:  # a shipped generator with its sampler (ganlab export --sampler)
-            return sample_bundle(load_generator(None, checkpoint), bundle, n, args.seed, batch_size)
+            return sample_bundle(load_generator(None, checkpoint), bundle, n, args.seed)
     if args.sampler:
         if not args.run:
             raise GanlabError("--sampler needs --run (samplers use the run's discriminator)")
         from .latent.run import parse_chain, sample_run
 
-        return sample_run(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), batch_size=batch_size,
-                          weights=args.weights, critic=args.critic)
+        return sample_run(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), weights=args.weights,
+                          critic=args.critic)
     G = load_generator(args.run, checkpoint, args.weights)
-    return sample_images(G, n, seed=args.seed, batch_size=batch_size, prior=load_prior(args.run, checkpoint)), None
+    return sample_images(G, n, seed=args.seed, prior=load_prior(args.run, checkpoint)), None
 
 
 def cmd_export(args) -> None:
@@ -309,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--checkpoint", help="last (default), best, epoch_N, or a path (a run .pt or a platform G.pth)")
     g.add_argument("--n", type=int, default=10000)
     g.add_argument("--out", default="samples")
-    g.add_argument("--batch-size", type=int, default=1000)
+    g.add_argument("--batch-size", type=int, default=1000,
+                   help="accepted and ignored: samples are computed in fixed chunks of 1000 rows, so the images never "
+                        "depend on a batch size")
     g.add_argument("--format", default="png", help="png (0.png ... N-1.png) or npz")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--overwrite", action="store_true")

@@ -17,6 +17,12 @@ from .io import atomic_path, torch_load, usual_permissions
 from .models import Z_DIM, Generator, import_generator
 from .runs import Run
 
+#: rows per forward pass wherever samples are drawn (G, D, every sampler's steps, the final images): fixed, so that
+#: no image depends on the batch size a caller asks for (``generate.py --batch_size 64`` and ``2048`` write the same
+#: PNGs). Floating-point results of a row can change with the shape of the matrix it is computed in, and a 40-step
+#: refiner such as DOT amplifies that into visibly different images.
+CHUNK = 1000
+
 
 def load_generator(run: str | os.PathLike | None = None, checkpoint: str = "last", weights: str = "ema") -> Generator:
     """The generator of a run's checkpoint (``last``, ``best``, ``epoch_N`` or a path), or of a platform G.pth;
@@ -41,20 +47,20 @@ def load_prior(run: str | os.PathLike | None, checkpoint: str = "last") -> torch
 
 
 @torch.no_grad()
-def sample_images(G: Generator, n: int, seed: int = 0, batch_size: int = 1000, progress: bool = True,
+def sample_images(G: Generator, n: int, seed: int = 0, progress: bool = True,
                   prior: torch.nn.Module | None = None) -> np.ndarray:
     """``n`` uint8 28x28 images from z ~ prior (default N(0, I)), deterministic in ``seed`` and
     independent of batch size."""
-    if n <= 0 or batch_size <= 0:
-        raise GanlabError(f"--n and --batch-size must be positive (got {n} and {batch_size})")
+    if n <= 0:
+        raise GanlabError(f"--n must be positive (got {n})")
     G.eval()
     device = next(G.parameters()).device
     gen = torch.Generator().manual_seed(seed)
     # z is drawn on the CPU (a copy of the prior, so a prior living on a GPU stays there): same z on any device
     z_all = copy.deepcopy(prior).cpu().sample(n, gen) if prior is not None else torch.randn(n, Z_DIM, generator=gen)
     out = np.empty((n, 28, 28), dtype=np.uint8)
-    for i in tqdm(range(0, n, batch_size), desc="generating", disable=not progress, leave=False):
-        out[i:i + batch_size] = to_uint8(G(z_all[i:i + batch_size].to(device)))
+    for i in tqdm(range(0, n, CHUNK), desc="generating", disable=not progress, leave=False):
+        out[i:i + CHUNK] = to_uint8(G(z_all[i:i + CHUNK].to(device)))
     return out
 
 

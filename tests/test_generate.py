@@ -32,10 +32,15 @@ def test_generate_pngs_like_the_platform(tiny_run, tmp_path, capsys):
     assert img.size == (28, 28) and img.mode == "L"
 
 
-def test_samples_do_not_depend_on_batch_size():
-    G = Generator()
-    assert np.array_equal(sample_images(G, 30, seed=3, batch_size=7, progress=False),
-                          sample_images(G, 30, seed=3, batch_size=30, progress=False))
+def test_samples_are_computed_in_fixed_chunks():
+    """G sees the same matrix shapes whoever asks: chunks of sampling.CHUNK rows (and the last remainder)."""
+    from ganlab.sampling import CHUNK
+
+    G, shapes = Generator(), []
+    G.register_forward_pre_hook(lambda module, args: shapes.append(len(args[0])))
+    images = sample_images(G, 2 * CHUNK + 5, seed=3, progress=False)
+    assert shapes == [CHUNK, CHUNK, 5] and images.shape == (2 * CHUNK + 5, 28, 28)
+    assert np.array_equal(images, sample_images(G, 2 * CHUNK + 5, seed=3, progress=False))
 
 
 def test_pixel_mapping():
@@ -164,3 +169,20 @@ def test_the_shipped_model_and_sampler_generate(tmp_path):
     if (ship / "sampler.pt").is_file():
         assert "through" in proc.stdout
     assert not (tmp_path / "empty").exists()  # no MNIST, no Inception: nothing fetched
+
+
+def test_generate_py_writes_the_same_pngs_at_every_batch_size(tmp_path):
+    """The platform runs ``python generate.py --batch_size 64``; its default is 2048; ganlab evaluates in 1000s.
+    The shipped G + DOT (40 Adam steps, which amplify any floating-point difference between matrix shapes) must
+    write the same images whatever the batch size: samples are computed in fixed chunks (sampling.CHUNK), here
+    across a chunk boundary (1,005 samples)."""
+    ship = ROOT / "checkpoints"
+    written = {}
+    for bs in ("64", "2048"):
+        out = tmp_path / f"bs{bs}"
+        proc = subprocess.run([sys.executable, str(ROOT / "generate.py"), "--batch_size", bs, "--n_samples", "1005",
+                               "--checkpoint", str(ship / "G.pth"), "--out", str(out)],
+                              cwd=tmp_path, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        written[bs] = np.stack([np.array(Image.open(out / f"{i}.png")) for i in range(1005)])
+    assert np.array_equal(written["64"], written["2048"])

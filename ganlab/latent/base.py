@@ -47,6 +47,8 @@ def d_score(D: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return out if out.dim() == 1 else out.reshape(len(out), -1)[:, 0]
 
 
+
+
 @dataclass
 class Context:
     """What samplers may use: the generator, the run's discriminator and how to read it, real data."""
@@ -58,7 +60,7 @@ class Context:
     probabilistic: bool = True  # D's output is a logit of P(real); False for critics (WGAN, hinge, ...)
     real: torch.Tensor | None = None  # held-out real samples (N x data dim), for calibration / fitting
     cost: Cost = field(default_factory=Cost)
-    batch_size: int = 1000
+    batch_size: int = 1000  # rows per forward pass (runs and shipped samplers always use sampling.CHUNK)
     state_dir: object = None  # where fitted samplers keep their state (a run's latent/ folder)
     d_spec: dict | None = None  # how to rebuild D (name, spectral_norm, d_out, ac_head): for a shipped sampler
 

@@ -16,6 +16,7 @@ import torch
 
 from ..errors import GanlabError
 from ..io import torch_load, torch_save
+from ..sampling import CHUNK
 from .base import Context, Pipeline, build_sampler
 from ..models.generator import fingerprint
 from .priors import MixturePrior, NormalPrior
@@ -86,7 +87,7 @@ def describe(path: str | os.PathLike) -> str:
             f"{steps or 'prior'}")
 
 
-def load_bundle(path: str | os.PathLike, G: torch.nn.Module, batch_size: int = 1000) -> tuple[Pipeline, Context]:
+def load_bundle(path: str | os.PathLike, G: torch.nn.Module) -> tuple[Pipeline, Context]:
     """The fitted chain of a ``sampler.pt`` and a sampling context around ``G`` (no data needed)."""
     from ..models import build_discriminator
 
@@ -110,14 +111,14 @@ def load_bundle(path: str | os.PathLike, G: torch.nn.Module, batch_size: int = 1
     for s, state in zip(samplers, bundle["states"]):
         s.load_state(state)
     prior = _build_prior(bundle["prior"]).requires_grad_(False)
-    ctx = Context(G, D, prior, z_dim=100, probabilistic=bundle["probabilistic"], batch_size=batch_size)
+    ctx = Context(G, D, prior, z_dim=100, probabilistic=bundle["probabilistic"], batch_size=CHUNK)
     return Pipeline(samplers), ctx
 
 
-def sample_bundle(G: torch.nn.Module, path: str | os.PathLike, n: int, seed: int = 0,
-                  batch_size: int = 1000) -> tuple[np.ndarray, dict]:
-    """``n`` uint8 images of ``G`` through the shipped chain at ``path``, and the chain's cost."""
+def sample_bundle(G: torch.nn.Module, path: str | os.PathLike, n: int, seed: int = 0) -> tuple[np.ndarray, dict]:
+    """``n`` uint8 images of ``G`` through the shipped chain at ``path``, and the chain's cost; computed in chunks of
+    ``CHUNK`` rows, so the images do not depend on any batch size."""
     from .run import draw
 
-    pipeline, ctx = load_bundle(path, G, batch_size)
-    return draw(pipeline, ctx, n, seed, batch_size)
+    pipeline, ctx = load_bundle(path, G)
+    return draw(pipeline, ctx, n, seed)

@@ -10,6 +10,7 @@ import torch
 from ..errors import GanlabError
 from ..images import to_uint8
 from ..io import torch_load
+from ..sampling import CHUNK
 from .base import Context, Pipeline, build_sampler
 
 #: held-out reals for calibration and fitting: MNIST's classic validation part (train 50000..59999)
@@ -20,7 +21,7 @@ CRITICS = ("run", "fitted")
 
 
 def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | None = None,
-                batch_size: int = 1000, weights: str = "ema", critic: str = "run") -> Context:
+                weights: str = "ema", critic: str = "run") -> Context:
     """The run's G (``weights``), prior and discriminator: its own D (``critic='run'``) or the critic fitted
     for this G with ``ganlab latent fit-critic`` (``critic='fitted'``)."""
     from ..data import mnist, to_tensor
@@ -49,7 +50,7 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
         probabilistic = build_loss(cfg.train.loss, d_out=cfg.model.d_out).probabilistic
     real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
     return Context(G, D, load_prior(run, checkpoint).requires_grad_(False), z_dim=100,
-                   probabilistic=probabilistic, real=real, batch_size=batch_size, state_dir=state_dir, d_spec=d_spec)
+                   probabilistic=probabilistic, real=real, batch_size=CHUNK, state_dir=state_dir, d_spec=d_spec)
 
 
 def parse_options(name: str, opts: list[str]) -> dict:
@@ -71,23 +72,24 @@ def parse_chain(specs: list[tuple[str, list[str]]]) -> Pipeline:
     return Pipeline([build_sampler(name, **parse_options(name, opts)) for name, opts in specs])
 
 
-def draw(pipeline: Pipeline, ctx: Context, n: int, seed: int, batch_size: int = 1000) -> tuple[np.ndarray, dict]:
-    """``n`` uint8 images through a fitted ``pipeline``, and its sampling cost."""
+def draw(pipeline: Pipeline, ctx: Context, n: int, seed: int) -> tuple[np.ndarray, dict]:
+    """``n`` uint8 images through a fitted ``pipeline``, and its sampling cost (G in chunks of ``ctx.batch_size``)."""
     ctx.cost.__init__()  # count sampling only; fitting is reported separately by the samplers that fit
     z = pipeline.sample(n, ctx, torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        images = np.concatenate([to_uint8(ctx.G(z[i:i + batch_size])) for i in range(0, n, batch_size)])
+        step = ctx.batch_size
+        images = np.concatenate([to_uint8(ctx.G(z[i:i + step])) for i in range(0, n, step)])
     cost = ctx.cost.summary()
     cost["sampler"] = pipeline.name
     return images, cost
 
 
 def sample_run(run, checkpoint: str, n: int, seed: int, pipeline: Pipeline, cache: str | None = None,
-               batch_size: int = 1000, weights: str = "ema", critic: str = "run") -> tuple[np.ndarray, dict]:
+               weights: str = "ema", critic: str = "run") -> tuple[np.ndarray, dict]:
     """``n`` uint8 images from a run through ``pipeline``, and the pipeline's cost."""
-    ctx = run_context(run, checkpoint, cache, batch_size, weights, critic)
+    ctx = run_context(run, checkpoint, cache, weights, critic)
     pipeline.fit(ctx)
-    return draw(pipeline, ctx, n, seed, batch_size)
+    return draw(pipeline, ctx, n, seed)
 
 
 def fit_lrs_for_run(run, checkpoint: str = "last", iters: int = 2000, m: float = 3.0, seed: int = 0,
