@@ -41,14 +41,8 @@ class GANStep:
             fake = G(z)
             d_real, d_fake = D(x).float(), D(fake.detach()).float()
         b = Batch(x, z, y, fake, d_real, d_fake)
-        loss_d = loss.d_loss(d_real, d_fake)
-        for t in terms:
-            extra = t.d(self, b)
-            if extra is not None:
-                loss_d = loss_d + extra
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
+        loss_d = _plus(loss.d_loss(d_real, d_fake), (t.d(self, b) for t in terms))
+        _descend(self.opt_d, loss_d)
         for t in terms:
             t.after_d(self)
         with torch.no_grad():
@@ -60,15 +54,23 @@ class GANStep:
         with self.autocast():
             views = [v for v in (t.d_view(self, b) for t in terms) if v is not None]
             d_fake_g = (views[0] if views else D(fake)).float()
-        loss_g = loss.g_loss(d_fake_g)
-        for t in terms:
-            extra = t.g(self, b)
-            if extra is not None:
-                loss_g = loss_g + extra
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
+        loss_g = _plus(loss.g_loss(d_fake_g), (t.g(self, b) for t in terms))
+        _descend(self.opt_g, loss_g)
         if self.ema:
             self.ema.update(G)
         acc[LOSS_G] += loss_g.detach()
         acc[N_G] += 1
+
+
+def _plus(total: torch.Tensor, extras) -> torch.Tensor:
+    """``total`` plus each term's part that is not None, in order (the order fixes the floating-point sum)."""
+    for extra in extras:
+        if extra is not None:
+            total = total + extra
+    return total
+
+
+def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
