@@ -61,3 +61,22 @@ def test_toy_mdgan_and_unrolled_run(tmp_path):
         assert (run / "strip.png").exists()
     with pytest.raises(GanlabError, match="do not combine"):
         load(None, ["train.loss=md-gan"])
+
+
+def test_mdgan_lambda_is_the_largest_likelihood():
+    """lambda bounds lk from above (D's fake term is log(lambda - lk)). With the MD-GAN code's simplex (10
+    Gaussians, edge 2.81 sigma) lk peaks at the centre, 1.44x lk at a vertex: lambda = lk(vertex) made
+    lambda - lk clamp to 0 there, D got no gradient and G collapsed onto the centre's preimage."""
+    from ganlab.losses import build_loss
+
+    loss = build_loss("md-gan", d_out=9, distance=2.81)
+    centre = torch.zeros(1, 9, requires_grad=True)
+    assert loss.likelihood(centre).item() <= loss.lam + 1e-6
+    e = torch.randn(5000, 9) * 1.5
+    assert loss.likelihood(e).max().item() <= loss.lam + 1e-6
+    (grad,) = torch.autograd.grad(loss.d_loss(torch.zeros(4, 9), centre + 0.1 * torch.randn(4, 9)), centre)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    # well-separated Gaussians: the maximum is (to 1e-6) at a vertex, as before
+    far = build_loss("md-gan", d_out=4, distance=5.0)
+    assert far.lam == pytest.approx(far.likelihood(far.means[:1]).item(), rel=1e-5)
+
