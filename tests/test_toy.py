@@ -140,7 +140,8 @@ def test_toy_net_options_and_data_scale():
     assert D(torch.randn(100, 2) * 100).abs().max() <= 5.0
     assert ToyD(8)(torch.randn(3, 2)).shape == (3,)
     for bad, msg in (("model.g_activation=gelu", "accepted: lrelu, relu, tanh"), ("model.d_layers=0", "must be > 0"),
-                     ("scale=0", "must be > 0"), ("model.d_out_bound=-1", "must be >= 0")):
+                     ("scale=0", "must be > 0"), ("model.d_out_bound=-1", "must be >= 0"),
+                     ("model.z_dist=cauchy", "accepted: normal, uniform")):
         with pytest.raises(GanlabError, match=msg):
             load(None, [bad])
     grid, small = build_dataset("grid-25"), build_dataset("grid-25", 1 / 2.828)

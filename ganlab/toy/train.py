@@ -59,6 +59,8 @@ class ToyModel:
     d_activation: str = "lrelu"
     #: G's output: linear when 0, else g_out_scale * tanh (the MD-GAN code: 6)
     g_out_scale: float = 0.0
+    #: G's noise: normal (N(0, I)) or uniform (on [-1, 1]^z_dim, as the MD-GAN code)
+    z_dist: str = "normal"
     #: D's output: linear when 0, else bounded to (-b, b) by b * tanh(x / 2) = 2b sigmoid(x) - b
     d_out_bound: float = 0.0
 
@@ -90,6 +92,8 @@ def validate(cfg: ToyConfig) -> ToyConfig:
         if config_mod.get(cfg, key) not in ACTIVATIONS:
             raise GanlabError(f"config key '{key}' = {config_mod.get(cfg, key)!r} is not accepted; "
                               f"accepted: {', '.join(ACTIVATIONS)}")
+    if cfg.model.z_dist not in ("normal", "uniform"):
+        raise GanlabError(f"config key 'model.z_dist' = {cfg.model.z_dist!r} is not accepted; accepted: normal, uniform")
     for key in ("model.g_out_scale", "model.d_out_bound", "train.unroll", "train.unroll_lr"):
         if not config_mod.get(cfg, key) >= 0:
             raise GanlabError(f"config key '{key}' = {config_mod.get(cfg, key)!r} must be >= 0")
@@ -109,6 +113,12 @@ def _optimizer(cfg: ToyConfig, params, lr):
     if cfg.optim.name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas)
     return torch.optim.RMSprop(params, lr=lr)
+
+
+def _noise(cfg: ToyConfig, n: int, generator: torch.Generator) -> torch.Tensor:
+    if cfg.model.z_dist == "uniform":
+        return torch.rand(n, cfg.model.z_dim, generator=generator) * 2 - 1
+    return torch.randn(n, cfg.model.z_dim, generator=generator)
 
 
 def _scatter(ax, real, fake, title):
@@ -146,13 +156,13 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
     step_fn = GANStep(G, D, loss, opt_g, opt_d, penalties=penalties,
                       n_critic=cfg.train.n_critic, clip_d=cfg.train.clip_d, ema=ema, generator=gen,
                       unroll=cfg.train.unroll, unroll_lr=cfg.train.unroll_lr or cfg.optim.lr_d)
-    eval_z = torch.randn(cfg.train.n_eval, cfg.model.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
+    eval_z = _noise(cfg, cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 1))
     real_show = data.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 2))
     snapshots, rows, t0 = [], [], time.perf_counter()
     acc = GANStep.stats("cpu")
     for step in range(1, cfg.train.steps + 1):
         step_fn(data.sample(cfg.train.batch_size, gen),
-                torch.randn(cfg.train.batch_size, cfg.model.z_dim, generator=gen), step, acc)
+                _noise(cfg, cfg.train.batch_size, gen), step, acc)
         if step % cfg.train.plot_every == 0 or step == cfg.train.steps:
             s = acc.tolist()
             if not all(map(lambda v: v == v and abs(v) != float("inf"), s)):
