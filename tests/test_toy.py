@@ -61,3 +61,91 @@ def test_toy_mdgan_and_unrolled_run(tmp_path):
         assert (run / "strip.png").exists()
     with pytest.raises(GanlabError, match="do not combine"):
         load(None, ["train.loss=md-gan"])
+
+
+def test_mdgan_lambda_is_the_largest_likelihood():
+    """lambda bounds lk from above (D's fake term is log(lambda - lk)). With the MD-GAN code's simplex (10
+    Gaussians, edge 2.81 sigma) lk peaks at the centre, 1.44x lk at a vertex: lambda = lk(vertex) made
+    lambda - lk clamp to 0 there, D got no gradient and G collapsed onto the centre's preimage."""
+    from ganlab.losses import build_loss
+
+    loss = build_loss("md-gan", d_out=9, distance=2.81)
+    centre = torch.zeros(1, 9, requires_grad=True)
+    assert loss.likelihood(centre).item() <= loss.lam + 1e-6
+    e = torch.randn(5000, 9) * 1.5
+    assert loss.likelihood(e).max().item() <= loss.lam + 1e-6
+    (grad,) = torch.autograd.grad(loss.d_loss(torch.zeros(4, 9), centre + 0.1 * torch.randn(4, 9)), centre)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    # well-separated Gaussians: the maximum is (to 1e-6) at a vertex, as before
+    far = build_loss("md-gan", d_out=4, distance=5.0)
+    assert far.lam == pytest.approx(far.likelihood(far.means[:1]).item(), rel=1e-5)
+
+
+def test_unrolled_d_output_is_adam_steps_and_differentiable_in_g():
+    """The unrolled D equals k real Adam steps of a copy of D, and G's gradient through them matches finite
+    differences (float64)."""
+    import copy
+
+    from ganlab.losses import build_loss
+    from ganlab.toy.nets import ToyD, ToyG
+    from ganlab.training.step import unrolled_d_output
+
+    torch.manual_seed(0)
+    dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        G, D, loss = ToyG(4, 16, 2, "relu"), ToyD(16, 1, 2, "relu"), build_loss("ns")
+        x, z = torch.randn(64, 2), torch.randn(64, 4)
+        opt = torch.optim.Adam(D.parameters(), lr=1e-2, betas=(0.5, 0.999))
+        opt.zero_grad()
+        loss.d_loss(D(x), D(G(z).detach())).backward()
+        opt.step()
+        D2 = copy.deepcopy(D)
+        opt2 = torch.optim.Adam(D2.parameters(), lr=1e-2, betas=(0.5, 0.999))
+        opt2.load_state_dict(copy.deepcopy(opt.state_dict()))
+        fake = G(z)
+        out = unrolled_d_output(D, loss, x, fake, 3, 1e-2, opt)
+        for _ in range(3):
+            opt2.zero_grad()
+            loss.d_loss(D2(x), D2(fake.detach())).backward()
+            opt2.step()
+        assert torch.allclose(out, D2(fake.detach()), atol=1e-9)
+        p = next(G.parameters())
+
+        def f():
+            return loss.g_loss(unrolled_d_output(D, loss, x, G(z), 3, 1e-2, opt))
+
+        (g,) = torch.autograd.grad(f(), [p])
+        eps = 1e-6
+        with torch.no_grad():
+            p[0, 0] += eps
+        a = f().item()
+        with torch.no_grad():
+            p[0, 0] -= 2 * eps
+        b = f().item()
+        with torch.no_grad():
+            p[0, 0] += eps
+        assert g[0, 0].item() == pytest.approx((a - b) / (2 * eps), rel=1e-4)
+    finally:
+        torch.set_default_dtype(dtype)
+
+
+def test_toy_net_options_and_data_scale():
+    from ganlab.toy.nets import ToyD, ToyG
+
+    G = ToyG(2, 32, layers=2, activation="relu", out_scale=6.0)
+    assert sum(isinstance(m, torch.nn.Linear) for m in G.modules()) == 3
+    assert G(torch.randn(100, 2) * 100).abs().max() <= 6.0
+    D = ToyD(32, 9, layers=1, activation="tanh", out_bound=5.0)
+    assert D(torch.randn(100, 2) * 100).abs().max() <= 5.0
+    assert ToyD(8)(torch.randn(3, 2)).shape == (3,)
+    for bad, msg in (("model.g_activation=gelu", "accepted: lrelu, relu, tanh"), ("model.d_layers=0", "must be > 0"),
+                     ("scale=0", "must be > 0"), ("model.d_out_bound=-1", "must be >= 0"),
+                     ("model.z_dist=cauchy", "accepted: normal, uniform")):
+        with pytest.raises(GanlabError, match=msg):
+            load(None, [bad])
+    grid, small = build_dataset("grid-25"), build_dataset("grid-25", 1 / 2.828)
+    assert small.sigma == pytest.approx(0.05 / 2.828) and small.modes.max() == pytest.approx(4 / 2.828)
+    x = grid.sample(3000, torch.Generator().manual_seed(0))
+    a, b = mode_stats(x / 2.828, small), mode_stats(x, grid)
+    assert a["modes_covered"] == b["modes_covered"] == 25 and a["high_quality"] == pytest.approx(b["high_quality"], abs=1e-3)

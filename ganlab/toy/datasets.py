@@ -42,7 +42,9 @@ DATASETS = {
 }
 
 
-def build_dataset(name: str) -> Mixture:
+def build_dataset(name: str, scale: float = 1.0) -> Mixture:
+    """The mixture ``name``, its means and sigma multiplied by ``scale``."""
     if name not in DATASETS:
         raise GanlabError(f"unknown toy dataset '{name}'; accepted: {', '.join(DATASETS)}")
-    return DATASETS[name]()
+    mix = DATASETS[name]()
+    return mix if scale == 1.0 else Mixture(mix.name, mix.modes * scale, mix.sigma * scale)

@@ -22,7 +22,7 @@ from ..training.ema import EMA
 from ..training.step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
 from .datasets import DATASETS, build_dataset
 from .metrics import mode_stats
-from .nets import ToyD, mlp
+from .nets import ACTIVATIONS, ToyD, ToyG
 
 
 @dataclass
@@ -47,15 +47,31 @@ class ToyTrain:
 @dataclass
 class ToyModel:
     z_dim: int = 16
+    #: width of every hidden layer of G and D
     hidden: int = 128
     #: D's output dimension (md-gan: the embedding size, >= 2)
     d_out: int = 1
+    #: hidden layers of G and of D
+    g_layers: int = 3
+    d_layers: int = 3
+    #: hidden activations of G and of D: lrelu (LeakyReLU 0.2), relu, tanh
+    g_activation: str = "lrelu"
+    d_activation: str = "lrelu"
+    #: G's output: linear when 0, else g_out_scale * tanh (the MD-GAN code: 6)
+    g_out_scale: float = 0.0
+    #: G's noise: normal (N(0, I)) or uniform (on [-1, 1]^z_dim, as the MD-GAN code)
+    z_dist: str = "normal"
+    #: D's output: linear when 0, else bounded to (-b, b) by b * tanh(x / 2) = 2b sigmoid(x) - b
+    d_out_bound: float = 0.0
 
 
 @dataclass
 class ToyConfig:
     seed: int = 0
     dataset: str = "ring-8"
+    #: the mixture's means and sigma are multiplied by this (gan_toy.py divides its 25-Gaussian grid by 2.828);
+    #: the mode metrics are relative to sigma, so they do not change with it
+    scale: float = 1.0
     model: ToyModel = field(default_factory=ToyModel)
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999)))
     train: ToyTrain = field(default_factory=ToyTrain)
@@ -69,9 +85,18 @@ def validate(cfg: ToyConfig) -> ToyConfig:
         raise GanlabError(f"config key 'train.loss' = {cfg.train.loss!r} is not accepted; "
                           f"accepted: {', '.join(sorted(LOSSES))}")
     for key in ("train.steps", "train.batch_size", "train.n_critic", "train.plot_every", "train.n_eval",
-                "model.z_dim", "model.hidden", "optim.lr_g", "optim.lr_d"):
+                "model.z_dim", "model.hidden", "model.g_layers", "model.d_layers", "scale", "optim.lr_g", "optim.lr_d"):
         if not config_mod.get(cfg, key) > 0:
             raise GanlabError(f"config key '{key}' = {config_mod.get(cfg, key)!r} must be > 0")
+    for key in ("model.g_activation", "model.d_activation"):
+        if config_mod.get(cfg, key) not in ACTIVATIONS:
+            raise GanlabError(f"config key '{key}' = {config_mod.get(cfg, key)!r} is not accepted; "
+                              f"accepted: {', '.join(ACTIVATIONS)}")
+    if cfg.model.z_dist not in ("normal", "uniform"):
+        raise GanlabError(f"config key 'model.z_dist' = {cfg.model.z_dist!r} is not accepted; accepted: normal, uniform")
+    for key in ("model.g_out_scale", "model.d_out_bound", "train.unroll", "train.unroll_lr"):
+        if not config_mod.get(cfg, key) >= 0:
+            raise GanlabError(f"config key '{key}' = {config_mod.get(cfg, key)!r} must be >= 0")
     if cfg.optim.name not in ("adam", "rmsprop"):
         raise GanlabError(f"config key 'optim.name' = {cfg.optim.name!r} is not accepted; accepted: adam, rmsprop")
     if not 0 <= cfg.train.ema < 1:
@@ -88,6 +113,12 @@ def _optimizer(cfg: ToyConfig, params, lr):
     if cfg.optim.name == "adam":
         return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas)
     return torch.optim.RMSprop(params, lr=lr)
+
+
+def _noise(cfg: ToyConfig, n: int, generator: torch.Generator) -> torch.Tensor:
+    if cfg.model.z_dist == "uniform":
+        return torch.rand(n, cfg.model.z_dim, generator=generator) * 2 - 1
+    return torch.randn(n, cfg.model.z_dim, generator=generator)
 
 
 def _scatter(ax, real, fake, title):
@@ -114,8 +145,10 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
         torch.set_num_threads(cfg.train.threads)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    data = build_dataset(cfg.dataset)
-    G, D = mlp(cfg.model.z_dim, cfg.model.hidden, 2), ToyD(cfg.model.hidden, cfg.model.d_out)
+    data = build_dataset(cfg.dataset, cfg.scale)
+    m = cfg.model
+    G = ToyG(m.z_dim, m.hidden, m.g_layers, m.g_activation, m.g_out_scale)
+    D = ToyD(m.hidden, m.d_out, m.d_layers, m.d_activation, m.d_out_bound)
     opt_g, opt_d = _optimizer(cfg, G.parameters(), cfg.optim.lr_g), _optimizer(cfg, D.parameters(), cfg.optim.lr_d)
     ema = EMA(G, cfg.train.ema) if cfg.train.ema else None
     penalties = [(n, w) for n, w in dataclasses.asdict(cfg.regularizers).items() if w]
@@ -123,13 +156,13 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
     step_fn = GANStep(G, D, loss, opt_g, opt_d, penalties=penalties,
                       n_critic=cfg.train.n_critic, clip_d=cfg.train.clip_d, ema=ema, generator=gen,
                       unroll=cfg.train.unroll, unroll_lr=cfg.train.unroll_lr or cfg.optim.lr_d)
-    eval_z = torch.randn(cfg.train.n_eval, cfg.model.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 1))
+    eval_z = _noise(cfg, cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 1))
     real_show = data.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 2))
     snapshots, rows, t0 = [], [], time.perf_counter()
     acc = GANStep.stats("cpu")
     for step in range(1, cfg.train.steps + 1):
         step_fn(data.sample(cfg.train.batch_size, gen),
-                torch.randn(cfg.train.batch_size, cfg.model.z_dim, generator=gen), step, acc)
+                _noise(cfg, cfg.train.batch_size, gen), step, acc)
         if step % cfg.train.plot_every == 0 or step == cfg.train.steps:
             s = acc.tolist()
             if not all(map(lambda v: v == v and abs(v) != float("inf"), s)):
