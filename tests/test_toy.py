@@ -88,7 +88,7 @@ def test_unrolled_d_output_is_adam_steps_and_differentiable_in_g():
 
     from ganlab.losses import build_loss
     from ganlab.toy.nets import ToyD, ToyG
-    from ganlab.training.step import unrolled_d_output
+    from ganlab.training.terms import unrolled_d_output
 
     torch.manual_seed(0)
     dtype = torch.get_default_dtype()
