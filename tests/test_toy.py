@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -50,6 +51,12 @@ def test_toy_config_errors(capsys):
         load(None, ["dataset=spiral"])
     with pytest.raises(GanlabError, match="unknown config key 'train.step'"):
         load(None, ["train.step=3"])
+    with pytest.raises(GanlabError, match="unknown augmentation 'shfit'"):
+        load(None, ["consistency.augment=[shfit]"])
+    with pytest.raises(GanlabError, match="'train.precision' = 'fp8' is not accepted"):
+        load(None, ["train.precision=fp8"])
+    with pytest.raises(GanlabError, match="'train.feature_matching' = -1.0 must be >= 0"):
+        load(None, ["train.feature_matching=-1"])
     assert main(["toy", "--dataset", "moons"]) == 2
     assert "accepted: ring-8" in capsys.readouterr().err
 
@@ -149,3 +156,30 @@ def test_toy_net_options_and_data_scale():
     x = grid.sample(3000, torch.Generator().manual_seed(0))
     a, b = mode_stats(x / 2.828, small), mode_stats(x, grid)
     assert a["modes_covered"] == b["modes_covered"] == 25 and a["high_quality"] == pytest.approx(b["high_quality"], abs=1e-3)
+
+
+@pytest.mark.parametrize("sets, term", [
+    (["regularizers.gp=0.1", "train.loss=wgan"], "penalty"),
+    (["regularizers.r1=1.0"], "penalty"),
+    (["train.clip_d=0.05", "train.loss=wgan"], "clip"),
+    (["train.unroll=2"], "unroll"),
+    (["consistency.bcr_real=1", "consistency.bcr_fake=1"], "bcr"),
+    (["consistency.zcr_dis=1", "consistency.zcr_gen=0.5"], "zcr"),
+    (["train.feature_matching=1"], "feature-matching"),
+    (["model.ac_head=true", "train.ac_g_entropy=0.1"], "ac-head"),
+    (["train.latent_opt_alpha=0.5"], "latent-opt"),
+    (["train.loss=cn-lsgan", "train.cn_lambda2=0.5"], "image-term"),
+    (["train.precision=bf16"], None),
+])
+def test_every_scheme_of_the_mnist_loop_runs_on_2d_data(tmp_path, sets, term):
+    """The toy builds its step with the MNIST loop's terms_for from the same keys: each scheme is there and
+    trains a few steps to finite numbers."""
+    from ganlab.losses import build_loss
+    from ganlab.training.terms import terms_for
+
+    cfg = load(None, ["train.steps=20", "train.plot_every=20", "train.n_eval=100", "train.batch_size=64"] + sets)
+    names = [t.name for t in terms_for(cfg, build_loss(cfg.train.loss, d_out=cfg.model.d_out))]
+    assert term is None or term in names
+    run = toy_train(cfg, tmp_path / "r", progress=False)
+    final = json.loads((run / "summary.json").read_text())["final"]
+    assert all(math.isfinite(final[k]) for k in ("loss_d", "loss_g", "high_quality"))

@@ -1,6 +1,7 @@
 """Differentiable image augmentations for 28x28 digits (N x 784 in [-1, 1]), for consistency
 regularisation. Translations and cutout keep a digit's identity; a horizontal flip changes it
-(a mirrored 2 is not a 2), so it exists but is not a default."""
+(a mirrored 2 is not a 2), so it exists but is not a default. ``jitter`` (small Gaussian noise) works on data of
+any shape, e.g. the 2-d toys."""
 from __future__ import annotations
 
 import torch
@@ -44,7 +45,12 @@ def identity(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
     return x
 
 
-AUGMENTATIONS = {"shift": shift, "cutout": cutout, "hflip": hflip, "identity": identity}
+def jitter(x: torch.Tensor, generator: torch.Generator | None = None, sigma: float = 0.05) -> torch.Tensor:
+    """Add N(0, sigma^2) noise to every coordinate: the augmentation for data of any shape (the 2-d toys)."""
+    return x + sigma * torch.randn(x.shape, generator=generator, device=x.device)
+
+
+AUGMENTATIONS = {"shift": shift, "cutout": cutout, "hflip": hflip, "identity": identity, "jitter": jitter}
 
 
 def compose(names: list[str]):

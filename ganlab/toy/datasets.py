@@ -21,8 +21,12 @@ class Mixture:
     sigma: float
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.sample_labeled(n, generator)[0]
+
+    def sample_labeled(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` points and the index of the mode each was drawn from (the AC head's labels)."""
         idx = torch.randint(0, len(self.modes), (n,), generator=generator)
-        return self.modes[idx] + self.sigma * torch.randn(n, 2, generator=generator)
+        return self.modes[idx] + self.sigma * torch.randn(n, 2, generator=generator), idx
 
 
 def _ring(k: int = 8, radius: float = 2.0) -> torch.Tensor:

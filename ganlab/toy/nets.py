@@ -51,13 +51,22 @@ class ToyG(nn.Module):
 
 class ToyD(nn.Module):
     """x -> ``layers`` hidden layers -> R^d_out; linear output, or bounded to (-out_bound, out_bound)
-    (``out_bound * tanh(x / 2)``, i.e. the MD-GAN code's ``2b sigmoid(x) - b``) when out_bound > 0."""
+    (``out_bound * tanh(x / 2)``, i.e. the MD-GAN code's ``2b sigmoid(x) - b``) when out_bound > 0.
+    ``features`` is the last hidden layer (feature matching); with ``n_classes`` a linear head on it classifies
+    the mixture component (the AC head)."""
 
     def __init__(self, hidden: int = 128, d_out: int = 1, layers: int = 3, activation: str = "lrelu",
-                 out_bound: float = 0.0):
+                 out_bound: float = 0.0, n_classes: int = 0):
         super().__init__()
         self.net = mlp(2, hidden, d_out, layers, activation)
         self.out_bound = out_bound
+        self.head = nn.Linear(hidden, n_classes) if n_classes else None
+
+    def features(self, x):
+        return self.net[:-1](x)
+
+    def classify(self, x):
+        return self.head(self.features(x))
 
     def forward(self, x):
         out = self.net(x)

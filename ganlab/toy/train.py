@@ -1,9 +1,10 @@
 """The 2-d toy suite: ``toy_train(config, run_dir)`` trains small MLPs on a mixture with any loss,
-penalty and scheme of the MNIST loop (the same GANStep), and writes scatter snapshots, a strip of
-them, and mode metrics."""
+penalty and scheme of the MNIST loop (the same GANStep and the same terms, built by ``terms_for`` from the same
+config keys: penalties, clipping, unrolling, bCR/zCR, feature matching, the AC head on the mixture component,
+LOGAN, CN-LSGAN's lambda2, bf16), and writes scatter snapshots, a strip of them, and mode metrics."""
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import json
 import os
 import time
@@ -17,9 +18,11 @@ from ..images import save_figure
 from ..io import append_line, write_json, write_text
 from ..losses import LOSSES, build_loss
 from ..training import config as config_mod
-from ..training.config import OptimConfig, RegularizerConfig
+from ..data.augment import compose
+from ..training.config import ConsistencyConfig, OptimConfig, RegularizerConfig
 from ..training.ema import EMA
 from ..training.step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
+from ..training.terms import terms_for
 from .datasets import DATASETS, build_dataset
 from .metrics import mode_stats
 from .nets import ACTIVATIONS, ToyD, ToyG
@@ -36,6 +39,14 @@ class ToyTrain:
     unroll: int = 0
     unroll_lr: float = 0.0
     mdgan_distance: float = 5.0
+    #: the MNIST loop's scheme keys, with the same meaning (ganlab/training/config.py, training/terms.py)
+    cn_lambda2: float = 0.1
+    feature_matching: float = 0.0
+    ac_weight: float = 1.0
+    ac_g_entropy: float = 0.0
+    latent_opt_alpha: float = 0.0
+    latent_opt_beta: float = 5.0
+    precision: str = "fp32"
     #: evaluate and snapshot every N D steps
     plot_every: int = 1000
     #: samples for the metrics and the scatter plots
@@ -63,6 +74,8 @@ class ToyModel:
     z_dist: str = "normal"
     #: D's output: linear when 0, else bounded to (-b, b) by b * tanh(x / 2) = 2b sigmoid(x) - b
     d_out_bound: float = 0.0
+    #: an auxiliary head on D classifying the mixture component (AC-GAN; weights train.ac_weight, ac_g_entropy)
+    ac_head: bool = False
 
 
 @dataclass
@@ -76,6 +89,8 @@ class ToyConfig:
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999)))
     train: ToyTrain = field(default_factory=ToyTrain)
     regularizers: RegularizerConfig = field(default_factory=RegularizerConfig)
+    #: bCR / zCR as in the MNIST loop; the augmentation for 2-d points is jitter (Gaussian noise)
+    consistency: ConsistencyConfig = field(default_factory=lambda: ConsistencyConfig(augment=["jitter"]))
 
 
 def validate(cfg: ToyConfig) -> ToyConfig:
@@ -94,9 +109,17 @@ def validate(cfg: ToyConfig) -> ToyConfig:
                               f"accepted: {', '.join(ACTIVATIONS)}")
     if cfg.model.z_dist not in ("normal", "uniform"):
         raise GanlabError(f"config key 'model.z_dist' = {cfg.model.z_dist!r} is not accepted; accepted: normal, uniform")
-    for key in ("model.g_out_scale", "model.d_out_bound", "train.unroll", "train.unroll_lr"):
+    for key in ("model.g_out_scale", "model.d_out_bound", "train.unroll", "train.unroll_lr", "train.cn_lambda2",
+                "train.feature_matching", "train.ac_weight", "train.ac_g_entropy", "train.latent_opt_alpha",
+                "consistency.bcr_real", "consistency.bcr_fake", "consistency.zcr_dis", "consistency.zcr_gen",
+                "consistency.zcr_sigma"):
         if not config_mod.get(cfg, key) >= 0:
             raise GanlabError(f"config key '{key}' = {config_mod.get(cfg, key)!r} must be >= 0")
+    if cfg.train.precision not in ("fp32", "bf16"):
+        raise GanlabError(f"config key 'train.precision' = {cfg.train.precision!r} is not accepted; accepted: fp32, bf16")
+    if not cfg.train.latent_opt_beta > 0:
+        raise GanlabError(f"config key 'train.latent_opt_beta' = {cfg.train.latent_opt_beta!r} must be > 0")
+    compose(cfg.consistency.augment)  # names checked before a run starts
     if cfg.optim.name not in ("adam", "rmsprop"):
         raise GanlabError(f"config key 'optim.name' = {cfg.optim.name!r} is not accepted; accepted: adam, rmsprop")
     if not 0 <= cfg.train.ema < 1:
@@ -148,21 +171,22 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
     data = build_dataset(cfg.dataset, cfg.scale)
     m = cfg.model
     G = ToyG(m.z_dim, m.hidden, m.g_layers, m.g_activation, m.g_out_scale)
-    D = ToyD(m.hidden, m.d_out, m.d_layers, m.d_activation, m.d_out_bound)
+    D = ToyD(m.hidden, m.d_out, m.d_layers, m.d_activation, m.d_out_bound, len(data.modes) if m.ac_head else 0)
     opt_g, opt_d = _optimizer(cfg, G.parameters(), cfg.optim.lr_g), _optimizer(cfg, D.parameters(), cfg.optim.lr_d)
     ema = EMA(G, cfg.train.ema) if cfg.train.ema else None
-    penalties = [(n, w) for n, w in dataclasses.asdict(cfg.regularizers).items() if w]
-    loss = build_loss(cfg.train.loss, d_out=cfg.model.d_out, distance=cfg.train.mdgan_distance)
-    step_fn = GANStep(G, D, loss, opt_g, opt_d, penalties=penalties,
-                      n_critic=cfg.train.n_critic, clip_d=cfg.train.clip_d, ema=ema, generator=gen,
-                      unroll=cfg.train.unroll, unroll_lr=cfg.train.unroll_lr or cfg.optim.lr_d)
+    loss = build_loss(cfg.train.loss, d_out=cfg.model.d_out, distance=cfg.train.mdgan_distance,
+                      lambda2=cfg.train.cn_lambda2)
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if cfg.train.precision == "bf16" \
+        else contextlib.nullcontext
+    step_fn = GANStep(G, D, loss, opt_g, opt_d, terms=terms_for(cfg, loss), n_critic=cfg.train.n_critic, ema=ema,
+                      autocast=autocast, generator=gen)
     eval_z = _noise(cfg, cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 1))
     real_show = data.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 2))
     snapshots, rows, t0 = [], [], time.perf_counter()
     acc = GANStep.stats("cpu")
     for step in range(1, cfg.train.steps + 1):
-        step_fn(data.sample(cfg.train.batch_size, gen),
-                _noise(cfg, cfg.train.batch_size, gen), step, acc)
+        x, y = data.sample_labeled(cfg.train.batch_size, gen)
+        step_fn(x, _noise(cfg, cfg.train.batch_size, gen), step, acc, y)
         if step % cfg.train.plot_every == 0 or step == cfg.train.steps:
             s = acc.tolist()
             if not all(map(lambda v: v == v and abs(v) != float("inf"), s)):
