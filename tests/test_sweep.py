@@ -51,6 +51,7 @@ def run_cli(args, env=None, timeout=600):
     ({"search": {"trials": 2, "space": {"optim.lr_dd": {"choice": [1, 2]}}}}, "unknown config key 'optim.lr_dd'"),
     ({"stop": {"collapsed_epochs": 0}}, "SPEC key 'stop.collapsed_epochs' = 0 must be an integer >= 1"),
     ({"stop": {"dead": 3}}, "SPEC key 'stop.dead' is unknown; accepted: collapsed_epochs"),
+    ({"evaluate": {"full_seeds": "0"}}, "SPEC key 'evaluate.full_seeds' = '0' must be a list of integers"),
 ])
 def test_spec_errors_are_one_line_before_any_trial(tmp_path, capsys, over, says):
     out = tmp_path / "out"
@@ -361,3 +362,18 @@ def test_a_collapsed_trial_is_stopped_measured_and_kept_stopped(tmp_path, cache_
     with pytest.raises(Collapsed):  # adopted again (a resume, a new sweep folder): not trained further
         train_trial(trial, out / "trials" / "dead-s0", 1, cache_dir, None, {"collapsed_epochs": 2})
     assert len((out / "trials" / "dead-s0" / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def test_the_full_protocol_for_some_seeds_only(tmp_path):
+    """evaluate.full_seeds: [0] measures FID, P, R, D, C on seed 0 of every row (and its samplers), classifier
+    metrics on the other seeds; a record made before the key existed still resumes."""
+    from ganlab.sweeps.spec import evaluation_for
+
+    spec = parse(yaml.safe_load(spec_file(tmp_path, evaluate={"n": 100, "full_seeds": [0]}).read_text()))
+    assert spec.evaluate["full_seeds"] == [0] and not spec.evaluate["full"]
+    assert evaluation_for(spec.evaluate, 0)["full"] and not evaluation_for(spec.evaluate, 1)["full"]
+    assert evaluation_for({**spec.evaluate, "full": True}, 1)["full"]
+    old = engine._sweep_record(parse(yaml.safe_load(spec_file(tmp_path, "old.yaml").read_text())))
+    old["evaluate"].pop("full_seeds")  # as sweeps recorded it before
+    new = engine._sweep_record(parse(yaml.safe_load(spec_file(tmp_path, "new.yaml").read_text())))
+    assert engine._what_runs(old) == engine._what_runs(new)

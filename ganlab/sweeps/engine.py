@@ -56,14 +56,15 @@ def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None,
             summary = train_trial(trial, run_dir, threads, cache_dir, report, spec.stop)
         except stop_mod.Collapsed as exc:  # measured as it is, recorded with its dead epochs; no samplers
             collapsed, summary = {"first": exc.first, "last": exc.last, "reason": str(exc)}, _partial(run_dir, trial)
-        metrics = evaluate_trial(run_dir, spec.evaluate, cache_dir)
+        evaluation = spec_mod.evaluation_for(spec.evaluate, trial["seed"])
+        metrics = evaluate_trial(run_dir, evaluation, cache_dir)
         final = {**record, "status": "done", "metrics": metrics, **summary,
                  **({"collapsed": collapsed} if collapsed else {})}
         if trial.get("samplers") and not collapsed:
             from .samplers import evaluate_samplers
 
             earlier = read_json(run_dir / TRIAL_FILE).get("samplers") if (run_dir / TRIAL_FILE).is_file() else None
-            final["samplers"] = evaluate_samplers(run_dir, trial["samplers"], spec.evaluate, cache_dir, earlier)
+            final["samplers"] = evaluate_samplers(run_dir, trial["samplers"], evaluation, cache_dir, earlier)
         if spec.search:
             final["objective"] = objective(run_dir, spec, metrics, cache_dir)
         write_json(run_dir / TRIAL_FILE, final)
@@ -184,6 +185,7 @@ def _what_runs(record: dict) -> dict:
     """A sweep record as it decides what is trained and measured: the resolved rows, trials, seeds, budget,
     evaluation and search; not the SPEC's wording, the threads a trial gets, nor the reports' own numbers."""
     d = {"stop": None, **{k: v for k, v in record.items() if k != "spec"}}  # records made before 'stop' existed
+    d["evaluate"] = {"full_seeds": [], **d["evaluate"]}  # and before full_seeds
     d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]
     return _without_reports(d)
 

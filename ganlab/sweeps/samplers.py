@@ -135,7 +135,7 @@ def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_di
 
     results, done = {}, done or {}
     for item in items:
-        asked = {"chain": item["chain"], "choose": item["choose"]}
+        asked = {"chain": item["chain"], "choose": item["choose"], **({"full": True} if evaluate["full"] else {})}
         if done.get(item["name"], {}).get("asked") == asked:  # measured before with the same chain and choice grid
             results[item["name"]] = done[item["name"]]
             continue

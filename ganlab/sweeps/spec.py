@@ -11,6 +11,7 @@
     seeds: [0, 1, 2]
     epochs: 100                            # the budget of every trial (train.epochs)
     evaluate: {n: 10000, full: false, ref: test}   # classifier metrics always; the 10k protocol with full
+                                           # (or only for some seeds: full_seeds: [0])
     search:                                # optional, instead of the grid: Optuna through Ray Tune
       metric: mnist_fid                    # optimised (mode: min, or max for a higher-is-better metric), against ``ref`` (train by default)
       trials: 20
@@ -39,7 +40,7 @@ from .samplers import check_items, check_report
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TOP_KEYS = ("configs", "grid", "set", "seeds", "epochs", "evaluate", "search", "stop", "name")
-EVAL_KEYS = {"n": int, "full": bool, "ref": str}
+EVAL_KEYS = {"n": int, "full": bool, "ref": str, "full_seeds": list}
 SEARCH_KEYS = ("metric", "trials", "space", "ref", "mode")
 SPACES = ("uniform", "loguniform", "choice", "randint")
 #: what a sweep sets per trial without it being part of the experiment (excluded when configs are compared)
@@ -109,6 +110,12 @@ def build_config(row: Row, seed: int, epochs: int | None, extra: dict):
         return config_mod.validate(cfg)
     except GanlabError as exc:
         raise GanlabError(f"SPEC row '{row.name}' ({row.source}): {exc}") from None
+
+
+def evaluation_for(evaluate: dict, seed: int) -> dict:
+    """A trial's evaluation settings: the full protocol when ``evaluate.full``, or when its seed is one of
+    ``evaluate.full_seeds`` (e.g. FID, P, R, D, C on seed 0 of every row, classifier metrics on the others)."""
+    return {**evaluate, "full": bool(evaluate["full"] or seed in evaluate.get("full_seeds", []))}
 
 
 def comparable(mapping: dict) -> dict:
@@ -279,10 +286,13 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> Spec:
     ev = raw.get("evaluate") or {}
     if not isinstance(ev, dict):
         raise GanlabError(f"SPEC key 'evaluate' must be a mapping ({', '.join(EVAL_KEYS)})")
-    evaluate = {"n": 10000, "full": False, "ref": "test"}
+    evaluate = {"n": 10000, "full": False, "ref": "test", "full_seeds": []}
     for key, value in ev.items():
         if key not in EVAL_KEYS:
             raise GanlabError(f"SPEC key 'evaluate.{key}' is unknown; accepted: {', '.join(EVAL_KEYS)}")
+        if key == "full_seeds":
+            evaluate[key] = _check_int_list(value, "evaluate.full_seeds")
+            continue
         if not isinstance(value, EVAL_KEYS[key]) or (EVAL_KEYS[key] is int and isinstance(value, bool)):
             raise GanlabError(f"SPEC key 'evaluate.{key}' = {value!r} is not a valid {EVAL_KEYS[key].__name__}")
         evaluate[key] = value

@@ -129,7 +129,9 @@ def markdown(rows: list[dict], sweep: dict) -> str:
     budget = f"{sweep['epochs']} epochs" if sweep["epochs"] else "each config's own epochs"
     lines = [f"Sweep of {len(rows)} configs × seeds {sweep['seeds']}, {budget}; each trial's last checkpoint, "
              f"{ev['n']} samples from the prior (seed 0) vs MNIST {ev['ref']}"
-             f"{', full protocol' if ev['full'] else ', classifier metrics'}. Cells: mean ± std over the seeds "
+             f"{', full protocol' if ev['full'] else ', classifier metrics'}"
+             f"{' (the full protocol on seeds ' + str(ev['full_seeds']) + ')' if ev.get('full_seeds') and not ev['full'] else ''}"
+             f". Cells: mean ± std over the seeds "
              f"that finished (sample std); each seed's value in table.json."
              + (f" A trial whose G gave one image (or did not change) for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
