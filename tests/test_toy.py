@@ -170,6 +170,7 @@ def test_toy_net_options_and_data_scale():
     (["train.latent_opt_alpha=0.5"], "latent-opt"),
     (["train.loss=cn-lsgan", "train.cn_lambda2=0.5"], "image-term"),
     (["train.precision=bf16"], None),
+    (["model.spectral_norm=true", "train.loss=hinge"], None),
 ])
 def test_every_scheme_of_the_mnist_loop_runs_on_2d_data(tmp_path, sets, term):
     """The toy builds its step with the MNIST loop's terms_for from the same keys: each scheme is there and

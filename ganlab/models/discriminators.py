@@ -100,8 +100,14 @@ def build_discriminator(name: str, spectral_norm: bool = False, ac_head: bool = 
         raise GanlabError(f"unknown discriminator '{name}'; accepted: {', '.join(sorted(DISCRIMINATORS))}")
     D = DISCRIMINATORS[name](**kwargs)
     if spectral_norm:
-        for module in list(D.modules()):
-            for child_name, child in list(module.named_children()):
-                if isinstance(child, (nn.Linear, nn.Conv2d)):
-                    setattr(module, child_name, nn.utils.parametrizations.spectral_norm(child))
+        spectrally_normalise(D)
     return WithClassHead(D) if ac_head else D
+
+
+def spectrally_normalise(net: nn.Module) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) on every linear and conv layer of ``net``, in place."""
+    for module in list(net.modules()):
+        for child_name, child in list(module.named_children()):
+            if isinstance(child, (nn.Linear, nn.Conv2d)):
+                setattr(module, child_name, nn.utils.parametrizations.spectral_norm(child))
+    return net

@@ -17,6 +17,7 @@ from ..errors import GanlabError
 from ..images import save_figure
 from ..io import append_line, write_json, write_text
 from ..losses import LOSSES, build_loss
+from ..models.discriminators import spectrally_normalise
 from ..training import config as config_mod
 from ..data.augment import compose
 from ..training.config import ConsistencyConfig, OptimConfig, RegularizerConfig
@@ -76,6 +77,8 @@ class ToyModel:
     d_out_bound: float = 0.0
     #: an auxiliary head on D classifying the mixture component (AC-GAN; weights train.ac_weight, ac_g_entropy)
     ac_head: bool = False
+    #: spectral normalisation of D's layers (as model.spectral_norm of the MNIST config)
+    spectral_norm: bool = False
 
 
 @dataclass
@@ -115,6 +118,9 @@ def validate(cfg: ToyConfig) -> ToyConfig:
                 "consistency.zcr_sigma"):
         if not config_mod.get(cfg, key) >= 0:
             raise GanlabError(f"config key '{key}' = {config_mod.get(cfg, key)!r} must be >= 0")
+    if cfg.train.clip_d and cfg.model.spectral_norm:
+        raise GanlabError("config keys 'train.clip_d' and 'model.spectral_norm' do not combine: choose one Lipschitz "
+                          "constraint")
     if cfg.train.precision not in ("fp32", "bf16"):
         raise GanlabError(f"config key 'train.precision' = {cfg.train.precision!r} is not accepted; accepted: fp32, bf16")
     if not cfg.train.latent_opt_beta > 0:
@@ -172,6 +178,8 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
     m = cfg.model
     G = ToyG(m.z_dim, m.hidden, m.g_layers, m.g_activation, m.g_out_scale)
     D = ToyD(m.hidden, m.d_out, m.d_layers, m.d_activation, m.d_out_bound, len(data.modes) if m.ac_head else 0)
+    if m.spectral_norm:
+        spectrally_normalise(D)
     opt_g, opt_d = _optimizer(cfg, G.parameters(), cfg.optim.lr_g), _optimizer(cfg, D.parameters(), cfg.optim.lr_d)
     ema = EMA(G, cfg.train.ema) if cfg.train.ema else None
     loss = build_loss(cfg.train.loss, d_out=cfg.model.d_out, distance=cfg.train.mdgan_distance,
