@@ -24,7 +24,7 @@ def test_dump_roundtrip(tmp_path):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("train.epoch=3", "unknown config key 'train.epoch'; accepted keys in train: epochs, batch_size"),
+    ("train.epoch=3", "unknown config key 'train.epoch'; accepted keys in train: loss, ac_weight"),
     ("trian.epochs=3", "unknown config key 'trian'; accepted keys: seed, data, model, optim, train, latent, regularizers, consistency, eval"),
     ("train.epochs=three", "'train.epochs' = 'three' is not a valid int"),
     ("train.epochs=2.5", "'train.epochs' = 2.5 is not a valid int"),

@@ -20,7 +20,7 @@ from ..losses import LOSSES, build_loss
 from ..models.discriminators import spectrally_normalise
 from ..training import config as config_mod
 from ..data.augment import compose
-from ..training.config import ConsistencyConfig, OptimConfig, RegularizerConfig
+from ..training.config import ConsistencyConfig, OptimConfig, RegularizerConfig, SchemeSettings
 from ..training.ema import EMA
 from ..training.step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
 from ..training.terms import terms_for
@@ -30,24 +30,11 @@ from .nets import ACTIVATIONS, ToyD, ToyG
 
 
 @dataclass
-class ToyTrain:
+class ToyTrain(SchemeSettings):
+    """The loss and every scheme key of the MNIST loop (training/config.py SchemeSettings), plus the toy's budget."""
+
     steps: int = 5000
     batch_size: int = 256
-    loss: str = "ns"
-    n_critic: int = 1
-    clip_d: float = 0.0
-    ema: float = 0.0
-    unroll: int = 0
-    unroll_lr: float = 0.0
-    mdgan_distance: float = 5.0
-    #: the MNIST loop's scheme keys, with the same meaning (ganlab/training/config.py, training/terms.py)
-    cn_lambda2: float = 0.1
-    feature_matching: float = 0.0
-    ac_weight: float = 1.0
-    ac_g_entropy: float = 0.0
-    latent_opt_alpha: float = 0.0
-    latent_opt_beta: float = 5.0
-    precision: str = "fp32"
     #: evaluate and snapshot every N D steps
     plot_every: int = 1000
     #: samples for the metrics and the scatter plots

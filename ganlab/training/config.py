@@ -83,9 +83,10 @@ class LatentConfig:
 
 
 @dataclass
-class TrainConfig:
-    epochs: int = 100
-    batch_size: int = 64
+class SchemeSettings:
+    """How each step trains (training/terms.py): the loss and the schemes. Shared by the MNIST loop's ``train`` and
+    the 2-d toys' ``train`` sections, so both accept the same keys with the same meaning."""
+
     loss: str = "ns"
     #: with model.ac_head: weight of the head's cross-entropy on real labels in D's loss
     ac_weight: float = 1.0
@@ -111,12 +112,18 @@ class TrainConfig:
     feature_matching: float = 0.0
     #: exponential moving average of G's weights (decay, e.g. 0.999; 0 = off); sampling and evaluation use it
     ema: float = 0.0
+    #: fp32 (exact, default) or bf16 autocast (about 1.5x faster on CPUs with AVX-512 bf16 / AMX)
+    precision: str = "fp32"
+
+
+@dataclass
+class TrainConfig(SchemeSettings):
+    epochs: int = 100
+    batch_size: int = 64
     #: write a sample grid every N epochs (and after the last)
     sample_every: int = 10
     #: keep a numbered checkpoint every N epochs (``last`` is written after every epoch)
     checkpoint_every: int = 10
-    #: fp32 (exact, default) or bf16 autocast (about 1.5x faster on CPUs with AVX-512 bf16 / AMX)
-    precision: str = "fp32"
     #: torch threads for training (0 = torch's default)
     threads: int = 0
     device: str = "auto"
