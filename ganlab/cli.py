@@ -258,7 +258,7 @@ def cmd_sweep(args) -> None:
 def cmd_compare(args) -> None:
     from .report import compare
 
-    index = compare(args.inputs, args.out, title=args.title, floor=args.floor)
+    index = compare(args.inputs, args.out, title=args.title, floor=args.floor, template=args.template)
     print((index.parent / "leaderboard.md").read_text(), end="")
     print(f"wrote {index} (and leaderboard.md, leaderboard.json, plots/)")
 
@@ -418,6 +418,10 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--title", default="ganlab comparison")
     cp.add_argument("--floor", metavar="JSON", help="an evaluation of real images vs the reference (e.g. "
                                                     "docs/results/floor-train-vs-test.json), marked on the P-R plane")
+    cp.add_argument("--template", nargs="+", default=[], metavar="NAME",
+                    help="inputs (by name, e.g. an evaluation .json's stem) that are the platform template, marked on "
+                         "the P-R plane; runs and sweep rows trained with configs/vanilla.yaml's method are found "
+                         "without it")
     cp.set_defaults(func=cmd_compare)
 
     e = sub.add_parser("export", help="export a run's generator as a platform checkpoint (G.pth)")

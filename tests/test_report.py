@@ -77,6 +77,14 @@ def test_figures_sort_orders_and_the_floor(report, tmp_path):
     assert page.count(' alt="') >= 3 + 4
     assert "<summary>sorted by MNIST-FID (lowest first)</summary>" in page  # static sort orders, no script
     assert "<script" not in page
+    # an evaluation JSON carries no config: --template names it
+    marked = tmp_path / "marked"
+    assert main(["compare", str(out.parent / "shipped.json"), str(runs[0]), str(runs[1]), "--out", str(marked),
+                 "--template", "shipped"]) == 0
+    rows = {r["run"]: r for r in json.loads((marked / "leaderboard.json").read_text())["leaderboard"]}
+    assert rows["shipped"]["template"] and not rows["ema-mixture"]["template"]
+    assert rows["plain"]["template"]  # a run with the default config is the template's method: found by its config
+    assert main(["compare", str(runs[0]), "--out", str(tmp_path / "x"), "--template", "nope"]) == 2
 
 
 def test_describe_names_what_differs_from_the_template():

@@ -240,13 +240,21 @@ def _figures(best: list[dict], every: list[dict], plots: Path, floor: dict | Non
 
 
 def compare(paths: list[str | os.PathLike], out: str | os.PathLike, title: str = "ganlab comparison",
-            floor: str | os.PathLike | None = None) -> Path:
+            floor: str | os.PathLike | None = None, template: list[str] | tuple = ()) -> Path:
     """Write OUT/index.html, OUT/leaderboard.md, OUT/leaderboard.json (and OUT/plots/); returns index.html.
     A sweep folder among the inputs adds its table (mean ± std over seeds per config) and one entry per trial.
-    ``floor``: an evaluation JSON of real images against the reference, marked on the precision–recall plane."""
+    ``floor``: an evaluation JSON of real images against the reference, marked on the precision–recall plane.
+    ``template``: names of inputs that are the platform template (evaluation JSONs carry no config; runs and sweep
+    rows are recognised by their config), marked on the plane."""
     if not paths:
         raise GanlabError("ganlab compare needs at least one run directory, sweep folder or evaluation .json")
     entries, sweeps = _expand(paths)
+    unknown = sorted(set(template) - {e.name for e in entries})
+    if unknown:
+        raise GanlabError(f"--template {unknown[0]} names no input; accepted: the inputs' names "
+                          f"({', '.join(e.name for e in entries[:6])}{', ...' if len(entries) > 6 else ''})")
+    for e in entries:
+        e.template = e.template or e.name in template
     names = [e.name for e in entries]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
