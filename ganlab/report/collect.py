@@ -2,6 +2,8 @@
 evaluations kept in RUN/evals/) and stand-alone evaluation JSONs (``ganlab evaluate PATH --json FILE``)."""
 from __future__ import annotations
 
+import functools
+
 import os
 import re
 from dataclasses import dataclass, field
@@ -98,14 +100,19 @@ def _method_of(mapping: dict) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _template_method() -> dict:
+    from ..training import config as config_mod
+
+    return _method_of(config_mod.to_dict(config_mod.load(config_mod.PRESETS / "vanilla.yaml")))
+
+
 def is_template(cfg) -> bool:
     """Whether a training config is the platform template's method (configs/vanilla.yaml: NS loss, the MLP D, Adam
     2e-4 with PyTorch's betas, batch 64), whatever its seed and budget: marked as the reference in the figures."""
     from ..training import config as config_mod
 
-    mapping = cfg if isinstance(cfg, dict) else config_mod.to_dict(cfg)
-    template = config_mod.load(Path(__file__).resolve().parents[2] / "configs" / "vanilla.yaml")
-    return _method_of(mapping) == _method_of(config_mod.to_dict(template))
+    return _method_of(cfg if isinstance(cfg, dict) else config_mod.to_dict(cfg)) == _template_method()
 
 
 def describe(cfg) -> str:

@@ -38,7 +38,7 @@ from ..training import config as config_mod
 from . import stop as stop_mod
 from .samplers import check_items, check_report
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = config_mod.PRESETS
 TOP_KEYS = ("configs", "grid", "set", "seeds", "epochs", "evaluate", "search", "stop", "name")
 EVAL_KEYS = {"n": int, "full": bool, "ref": str, "full_seeds": list}
 SEARCH_KEYS = ("metric", "trials", "space", "ref", "mode")

@@ -18,6 +18,9 @@ from ..io import read_yaml
 from ..metrics import registry
 
 
+#: the presets, one YAML per method (configs/NAME.yaml): what sweeps name and what the platform template is
+PRESETS = Path(__file__).resolve().parents[2] / "configs"
+
 @dataclass
 class DataConfig:
     dataset: str = "mnist"
