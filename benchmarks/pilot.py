@@ -9,11 +9,13 @@ import json
 import sys
 import time
 
-from ganlab.io import torch_load
+from ganlab.checkpoint import Checkpoint
+from ganlab.runs import Run
 from ganlab.metrics.evaluate import evaluate
 from ganlab.models import Generator
 from ganlab.sampling import load_prior, sample_images
-from ganlab.training import config as C, train
+from ganlab.training import config as C
+from ganlab.training.loop import train
 
 
 def main() -> None:
@@ -22,12 +24,12 @@ def main() -> None:
     t = time.time()
     run = train(cfg, f"/tmp/pilot/{name}", progress=False)
     out = {"name": name, "sets": sets, "seconds": round(time.time() - t)}
-    ck = torch_load(run / "checkpoints" / "last.pt")
+    ck = Checkpoint.load(Run(run).last)
     prior = load_prior(run, "last")
-    for key in ("G", "G_ema"):
-        if key in ck:
+    for key, weights in (("G", "raw"), ("G_ema", "ema")):
+        if weights == "raw" or ck.has_ema:
             G = Generator()
-            G.load_state_dict(ck[key])
+            G.load_state_dict(ck.generator(weights))
             r = evaluate(sample_images(G, 5000, seed=0, progress=False, prior=prior), full=False, progress=False)
             out[key] = round(r["mnist_fid"], 1)
             out[key + "_classes"] = r["classes_covered"]

@@ -21,7 +21,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from ganlab.data import mnist
 from ganlab.models import Generator, build_discriminator
-from ganlab.training import config as config_mod, train
+from ganlab.training import config as config_mod
+from ganlab.training.loop import train
 
 STEPS_PER_EPOCH = 938
 

@@ -24,7 +24,8 @@ def cmd_data_fetch(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from .training import config as config_mod, train
+    from .training import config as config_mod
+    from .training.loop import train
 
     if args.resume:
         if args.config or args.set or args.out or args.seed is not None:
@@ -256,7 +257,7 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_compare(args) -> None:
-    from .report import compare
+    from .report.compare import compare
 
     index = compare(args.inputs, args.out, title=args.title, floor=args.floor, template=args.template)
     print((index.parent / "leaderboard.md").read_text(), end="")

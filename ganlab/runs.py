@@ -1,5 +1,6 @@
-"""A run directory's layout, and who may write it: the paths (``Run``), the checkpoint to resume from, the saved
-config and metrics, and the lock that gives one process at a time the right to write. Everything that reads or
+"""A run directory's layout, and who may write it: the paths (``Run``), the checkpoint to resume from (whose schema,
+``Checkpoint``, lives in ganlab/checkpoint.py, a leaf that models/ can import too), the saved config and metrics, and
+the lock that gives one process at a time the right to write. Everything that reads or
 writes a run (training, sampling, samplers, reports, sweeps) finds it here, not in the training loop."""
 from __future__ import annotations
 

@@ -13,8 +13,9 @@ from tqdm import tqdm
 
 from .errors import GanlabError
 from .images import to_uint8, write_pngs
-from .io import atomic_path, torch_load, usual_permissions
+from .io import atomic_path, usual_permissions
 from .models import Z_DIM, Generator, import_generator
+from .checkpoint import Checkpoint
 from .runs import Run
 
 #: rows per forward pass wherever samples are drawn (G, D, every sampler's steps, the final images): fixed, so that
@@ -39,10 +40,10 @@ def load_prior(run: str | os.PathLike | None, checkpoint: str = "last") -> torch
 
     if run is None:
         return NormalPrior()
-    ck = torch_load(Run(run).checkpoint(checkpoint))
+    state = Checkpoint.load(Run(run).checkpoint(checkpoint)).prior()
     prior = build_prior(load_config(Run(run)))
-    if "prior" in ck:
-        prior.load_state_dict(ck["prior"])
+    if state is not None:
+        prior.load_state_dict(state)
     return prior
 
 

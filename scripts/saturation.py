@@ -10,8 +10,9 @@ import sys
 import torch
 
 from ganlab.errors import GanlabError, guarded
-from ganlab.io import torch_load, write_json
+from ganlab.io import write_json
 from ganlab.models.generator import Z_DIM, Generator, saturation
+from ganlab.checkpoint import Checkpoint
 from ganlab.runs import Run
 
 
@@ -26,7 +27,7 @@ def main(runs: list[str], json_out: str | None) -> None:
         rows = []
         for ck in cks:
             G = Generator()
-            G.load_state_dict(torch_load(ck)["G"])
+            G.load_state_dict(Checkpoint.load(ck).generator("raw"))
             rows.append({"epoch": int(re.sub(r"\D", "", ck.stem)), **saturation(G, z)})
         table[path] = rows
         print(path)

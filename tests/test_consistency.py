@@ -6,7 +6,9 @@ from ganlab.errors import GanlabError
 from ganlab.io import torch_load
 from ganlab.losses import consistency
 from ganlab.models import build_discriminator
-from ganlab.training import Run, config as c, train
+from ganlab.runs import Run
+from ganlab.training import config as c
+from ganlab.training.loop import train
 
 
 @pytest.fixture

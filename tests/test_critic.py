@@ -39,7 +39,8 @@ def test_fitted_critic_learns_to_separate_real_from_the_fixed_generator(blob_gen
 
 
 def test_fit_critic_cli_samples_exports_and_refuses_another_generator(tmp_path, cache_dir, capsys):
-    from ganlab.training import config as c, train
+    from ganlab.training import config as c
+    from ganlab.training.loop import train
 
     run = train(c.load(None, ["data.subset=256", "train.epochs=1", "train.threads=1", "train.ema=0.9"]),
                 tmp_path / "r", progress=False)

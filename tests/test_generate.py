@@ -12,7 +12,8 @@ from ganlab.errors import GanlabError
 from ganlab.latent.bundle import describe
 from ganlab.models import Generator, export_generator
 from ganlab.sampling import load_generator, sample_images, write_samples
-from ganlab.training import config as c, train
+from ganlab.training import config as c
+from ganlab.training.loop import train
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,9 @@ import torch
 
 from ganlab.errors import GanlabError
 from ganlab.io import torch_load
-from ganlab.training import Run, config as c, train
+from ganlab.runs import Run
+from ganlab.training import config as c
+from ganlab.training.loop import train
 from ganlab.training.latent_opt import latent_step
 
 

@@ -4,7 +4,9 @@ from ganlab.io import torch_load
 from ganlab.latent import MixturePrior, NormalPrior
 from ganlab.models import build_discriminator
 from ganlab.sampling import load_prior
-from ganlab.training import Run, config as c, train
+from ganlab.runs import Run
+from ganlab.training import config as c
+from ganlab.training.loop import train
 
 
 def test_normal_prior_is_the_platform_one():

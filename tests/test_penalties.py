@@ -3,7 +3,9 @@ import torch
 
 from ganlab.io import torch_load
 from ganlab.losses.penalties import PENALTIES
-from ganlab.training import Run, config as c, train
+from ganlab.runs import Run
+from ganlab.training import config as c
+from ganlab.training.loop import train
 
 
 def linear_d():

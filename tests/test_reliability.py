@@ -14,7 +14,9 @@ from ganlab import cli
 from ganlab.errors import GanlabError
 from ganlab.io import torch_load, torch_save
 from ganlab.models import Generator
-from ganlab.training import Run, config as c, train
+from ganlab.runs import Run
+from ganlab.training import config as c
+from ganlab.training.loop import train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["data.subset=256", "train.batch_size=64", "train.sample_every=1", "train.checkpoint_every=1",

@@ -5,8 +5,9 @@ import shutil
 import pytest
 
 from ganlab.cli import main
-from ganlab.report import describe
-from ganlab.training import config as c, train
+from ganlab.report.collect import describe
+from ganlab.training import config as c
+from ganlab.training.loop import train
 
 
 @pytest.fixture(scope="module")

@@ -134,7 +134,8 @@ def test_lrs_without_fit_is_a_clear_error(tmp_path):
 
 
 def test_cli_sampler_on_a_run(tmp_path, cache_dir, capsys):
-    from ganlab.training import config as c, train
+    from ganlab.training import config as c
+    from ganlab.training.loop import train
 
     run = train(c.load(None, ["data.subset=256", "train.epochs=1", "train.threads=1"]), tmp_path / "r",
                 progress=False)
@@ -150,7 +151,8 @@ def test_cli_sampler_on_a_run(tmp_path, cache_dir, capsys):
 def test_sweep_sampler_writes_plot_and_grid(tmp_path, cache_dir):
     import json
 
-    from ganlab.training import config as c, train
+    from ganlab.training import config as c
+    from ganlab.training.loop import train
 
     run = train(c.load(None, ["data.subset=256", "train.epochs=1", "train.threads=1"]), tmp_path / "r",
                 progress=False)

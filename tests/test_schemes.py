@@ -5,7 +5,9 @@ from ganlab.errors import GanlabError
 from ganlab.io import torch_load
 from ganlab.models import build_discriminator
 from ganlab.sampling import load_generator
-from ganlab.training import Run, config as c, train
+from ganlab.runs import Run
+from ganlab.training import config as c
+from ganlab.training.loop import train
 from ganlab.training.ema import EMA
 
 

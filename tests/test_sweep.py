@@ -18,7 +18,7 @@ from ganlab.errors import GanlabError
 from ganlab.io import torch_load, write_json
 from ganlab.sweeps import engine, parse
 from ganlab.sweeps.table import aggregate
-from ganlab.training import Run
+from ganlab.runs import Run
 from ganlab.runs import RunLock
 
 GANLAB = [sys.executable, "-m", "ganlab.cli"]
@@ -333,7 +333,8 @@ def test_a_collapsed_trial_is_stopped_measured_and_kept_stopped(tmp_path, cache_
     collapsed without samplers; a healthy trial runs its budget; the stopped run is not trained again."""
     from ganlab.sweeps.engine import train_trial
     from ganlab.sweeps.stop import Collapsed
-    from ganlab.training import config as c, train
+    from ganlab.training import config as c
+    from ganlab.training.loop import train
 
     seedrun = train(c.load(None, ["data.subset=64", "train.epochs=1", "train.threads=1"]), tmp_path / "seed",
                     progress=False)

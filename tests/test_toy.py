@@ -184,3 +184,30 @@ def test_every_scheme_of_the_mnist_loop_runs_on_2d_data(tmp_path, sets, term):
     run = toy_train(cfg, tmp_path / "r", progress=False)
     final = json.loads((run / "summary.json").read_text())["final"]
     assert all(math.isfinite(final[k]) for k in ("loss_d", "loss_g", "high_quality"))
+
+
+def test_toy_runs_on_the_trainer_and_writes_its_checkpoint(tmp_path):
+    """The toy loop is the MNIST loop's Trainer: its checkpoint has the one schema (runs.Checkpoint), holds the G
+    whose samples the metrics were measured on, and the lr schedules step once per plot_every steps."""
+    from ganlab.checkpoint import Checkpoint
+    from ganlab.runs import Run
+    from ganlab.toy.train import ToyPrior, toy_nets
+
+    cfg = load("configs/toy/vanilla.yaml", ["train.steps=200", "train.plot_every=50", "train.n_eval=500",
+                                            "optim.schedule=linear"])
+    run = toy_train(cfg, tmp_path / "t", progress=False)
+    ck = Checkpoint.load(Run(run).last)
+    assert ck.resumable and ck.state["step"] == 200
+    # linear to 0 over 200 / 50 = 4 periods: stepped 4 times, the rate is 0 at the end (1e-3 without a schedule)
+    assert [g["lr"] for g in ck.state["opt_g"]["param_groups"]] == [0.0]
+    G, _, prior = toy_nets(cfg, 8)
+    G.load_state_dict(ck.generator("raw"))
+    z = ToyPrior(cfg.model.z_dim, "normal").sample(500, torch.Generator().manual_seed(cfg.seed + 1))
+    final = json.loads((run / "summary.json").read_text())["final"]
+    with torch.no_grad():
+        stats = mode_stats(G(z), build_dataset("ring-8"))
+    assert stats["modes_covered"] == final["modes_covered"] and stats["high_quality"] == final["high_quality"]
+    with pytest.raises(GanlabError, match="plateau.*needs a periodic metric"):
+        load("configs/toy/vanilla.yaml", ["optim.schedule=plateau"])
+    with pytest.raises(GanlabError, match="optim.schedule.*accepted: none, step, linear, cosine"):
+        load("configs/toy/vanilla.yaml", ["optim.schedule=exp"])

@@ -12,7 +12,9 @@ from ganlab.errors import GanlabError
 from ganlab.io import torch_load
 from ganlab.losses import LOSSES
 from ganlab.losses.ns import NonSaturating
-from ganlab.training import Run, config as c, train
+from ganlab.runs import Run
+from ganlab.training import config as c
+from ganlab.training.loop import train
 
 TINY = ["data.subset=256", "train.batch_size=64", "train.sample_every=2", "train.checkpoint_every=2", "train.threads=1"]
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import GanlabError
+from ..checkpoint import Checkpoint
 from ..io import torch_load, torch_save
 from ..sampling import CHUNK
 from .base import Context, Pipeline, build_sampler
@@ -56,7 +57,7 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
     pipeline = parse_chain(specs)
     ctx = run_context(run, checkpoint, cache, weights=weights, critic=critic)
     pipeline.fit(ctx)
-    if weights == "ema" and "G_ema" not in torch_load(Run(run).checkpoint(checkpoint)):
+    if weights == "ema" and not Checkpoint.load(Run(run).checkpoint(checkpoint)).has_ema:
         weights = "raw"  # what G really is: a run without an EMA has only its trained weights
     bundle = {
         "format": FORMAT,

@@ -9,7 +9,7 @@ import torch
 
 from ..errors import GanlabError
 from ..images import to_uint8
-from ..io import torch_load
+from ..checkpoint import Checkpoint
 from ..sampling import CHUNK
 from .base import Context, Pipeline, build_sampler
 
@@ -45,7 +45,7 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
         d_spec = {"name": cfg.model.discriminator, "spectral_norm": cfg.model.spectral_norm,
                   "d_out": cfg.model.d_out, "ac_head": cfg.model.ac_head}
         D = build_discriminator(**d_spec)
-        D.load_state_dict(torch_load(r.checkpoint(checkpoint))["D"])
+        D.load_state_dict(Checkpoint.load(r.checkpoint(checkpoint)).discriminator())
         D.eval().requires_grad_(False)
         probabilistic = build_loss(cfg.train.loss, d_out=cfg.model.d_out).probabilistic
     real = to_tensor(mnist.load(cache).train_x[CALIBRATION])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import GanlabError
 from ..io import check_finite, torch_load, torch_save
+from ..checkpoint import Checkpoint
 from .generator import Generator
 
 PREFIX = "module."
@@ -30,8 +31,8 @@ def import_generator(path: str | os.PathLike, weights: str = "ema") -> Generator
     if not path.is_file():
         raise GanlabError(f"generator checkpoint {path} does not exist; expected a platform G.pth (a state_dict)")
     state = torch_load(path)  # a file that is not a weights-only checkpoint is a one-line error there
-    if isinstance(state, dict) and "G" in state and isinstance(state["G"], dict):
-        state = (state.get("G_ema") if weights == "ema" else None) or state["G"]
+    if Checkpoint.holds_generator(state):
+        state = Checkpoint(state, path).generator(weights)
     if not isinstance(state, dict):
         raise GanlabError(f"{path} holds a {type(state).__name__}, expected the generator's state_dict")
     check_finite(state, path, "generator's weights")

@@ -1,5 +1,3 @@
-"""Reports: comparing runs and sample sets on one protocol (``ganlab compare``)."""
-from .collect import describe, load_entry, save_run_evaluation
-from .compare import compare, leaderboard
-
-__all__ = ["compare", "describe", "leaderboard", "load_entry", "save_run_evaluation"]
+"""Reports: comparing runs and sample sets on one protocol (``ganlab compare``): ``collect`` (runs, evaluations and
+sweeps as rows), ``compare`` (the HTML page and leaderboard), ``figures``. The package imports nothing, so that a
+sweep can save an evaluation (``collect``) without loading the page."""

@@ -104,7 +104,8 @@ def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None,
     """Train (or resume, or keep) the trial's run directory; its training seconds and generator steps. A run that
     already meets the stopping rule is not trained further (stop.Collapsed)."""
     from ..runs import Run, load_config
-    from ..training import config as config_mod, train
+    from ..training import config as config_mod
+    from ..training.loop import train
 
     cfg = config_mod.from_dict(trial["config"])
     cfg.train.threads = threads

@@ -4,8 +4,8 @@ config keys: penalties, clipping, unrolling, bCR/zCR, feature matching, the AC h
 LOGAN, CN-LSGAN's lambda2, bf16), and writes scatter snapshots, a strip of them, and mode metrics."""
 from __future__ import annotations
 
-import contextlib
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -15,15 +15,16 @@ import torch
 
 from ..errors import GanlabError
 from ..images import save_figure
-from ..io import append_line, write_json, write_text
-from ..losses import LOSSES, build_loss
+from ..io import append_line, torch_save, write_json, write_text
+from ..losses import LOSSES
 from ..models.discriminators import spectrally_normalise
 from ..training import config as config_mod
 from ..data.augment import compose
 from ..training.config import ConsistencyConfig, OptimConfig, RegularizerConfig, SchemeSettings
-from ..training.ema import EMA
+from ..runs import Run
+from ..training.schedules import SCHEDULES
 from ..training.step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
-from ..training.terms import terms_for
+from ..training.trainer import Trainer
 from .datasets import DATASETS, build_dataset
 from .metrics import mode_stats
 from .nets import ACTIVATIONS, ToyD, ToyG
@@ -112,6 +113,12 @@ def validate(cfg: ToyConfig) -> ToyConfig:
         raise GanlabError(f"config key 'train.precision' = {cfg.train.precision!r} is not accepted; accepted: fp32, bf16")
     if not cfg.train.latent_opt_beta > 0:
         raise GanlabError(f"config key 'train.latent_opt_beta' = {cfg.train.latent_opt_beta!r} must be > 0")
+    if cfg.optim.schedule not in SCHEDULES:
+        raise GanlabError(f"config key 'optim.schedule' = {cfg.optim.schedule!r} is not accepted; accepted: "
+                          f"{', '.join(s for s in SCHEDULES if s != 'plateau')}")
+    if cfg.optim.schedule == "plateau":
+        raise GanlabError("config key 'optim.schedule' = 'plateau' needs a periodic metric, which the 2-d toys do not "
+                          "have; accepted here: none, step, linear, cosine (stepped every train.plot_every steps)")
     compose(cfg.consistency.augment)  # names checked before a run starts
     if cfg.optim.name not in ("adam", "rmsprop"):
         raise GanlabError(f"config key 'optim.name' = {cfg.optim.name!r} is not accepted; accepted: adam, rmsprop")
@@ -125,16 +132,27 @@ def load(path=None, overrides=None) -> ToyConfig:
     return config_mod.load(path, overrides, root=ToyConfig, check=validate)
 
 
-def _optimizer(cfg: ToyConfig, params, lr):
-    if cfg.optim.name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas)
-    return torch.optim.RMSprop(params, lr=lr)
+class ToyPrior(torch.nn.Module):
+    """G's noise for the toys: N(0, I) or uniform on [-1, 1]^z_dim (the MD-GAN code); no parameters."""
+
+    def __init__(self, z_dim: int, dist: str):
+        super().__init__()
+        self.z_dim, self.dist = z_dim, dist
+
+    def sample(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
+        if self.dist == "uniform":
+            return torch.rand(n, self.z_dim, generator=generator, device=device) * 2 - 1
+        return torch.randn(n, self.z_dim, generator=generator, device=device)
 
 
-def _noise(cfg: ToyConfig, n: int, generator: torch.Generator) -> torch.Tensor:
-    if cfg.model.z_dist == "uniform":
-        return torch.rand(n, cfg.model.z_dim, generator=generator) * 2 - 1
-    return torch.randn(n, cfg.model.z_dim, generator=generator)
+def toy_nets(cfg: ToyConfig, n_modes: int):
+    """The toy's (G, D, prior) for ``training.trainer.Trainer``."""
+    m = cfg.model
+    G = ToyG(m.z_dim, m.hidden, m.g_layers, m.g_activation, m.g_out_scale)
+    D = ToyD(m.hidden, m.d_out, m.d_layers, m.d_activation, m.d_out_bound, n_modes if m.ac_head else 0)
+    if m.spectral_norm:
+        spectrally_normalise(D)
+    return G, D, ToyPrior(m.z_dim, m.z_dist)
 
 
 def _scatter(ax, real, fake, title):
@@ -159,39 +177,30 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
     write_text(run / "config.yaml", config_mod.dump(cfg))
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
     data = build_dataset(cfg.dataset, cfg.scale)
-    m = cfg.model
-    G = ToyG(m.z_dim, m.hidden, m.g_layers, m.g_activation, m.g_out_scale)
-    D = ToyD(m.hidden, m.d_out, m.d_layers, m.d_activation, m.d_out_bound, len(data.modes) if m.ac_head else 0)
-    if m.spectral_norm:
-        spectrally_normalise(D)
-    opt_g, opt_d = _optimizer(cfg, G.parameters(), cfg.optim.lr_g), _optimizer(cfg, D.parameters(), cfg.optim.lr_d)
-    ema = EMA(G, cfg.train.ema) if cfg.train.ema else None
-    loss = build_loss(cfg.train.loss, d_out=cfg.model.d_out, distance=cfg.train.mdgan_distance,
-                      lambda2=cfg.train.cn_lambda2)
-    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if cfg.train.precision == "bf16" \
-        else contextlib.nullcontext
-    step_fn = GANStep(G, D, loss, opt_g, opt_d, terms=terms_for(cfg, loss), n_critic=cfg.train.n_critic, ema=ema,
-                      autocast=autocast, generator=gen)
-    eval_z = _noise(cfg, cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 1))
+    # the MNIST loop's Trainer: the same optimisers, EMA, schedules (stepped once per plot_every steps), loss, terms,
+    # step and checkpoint schema; Adam's unfused kernel (the fused one pays off on MNIST's 3M parameters, not here)
+    trainer = Trainer(cfg, torch.device("cpu"), build_nets=lambda c: toy_nets(c, len(data.modes)),
+                      periods=math.ceil(cfg.train.steps / cfg.train.plot_every), fused=False)
+    G, gen = trainer.G_out, trainer.gen
+    eval_z = trainer.prior.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 1))
     real_show = data.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 2))
     snapshots, rows, t0 = [], [], time.perf_counter()
     acc = GANStep.stats("cpu")
     for step in range(1, cfg.train.steps + 1):
         x, y = data.sample_labeled(cfg.train.batch_size, gen)
-        step_fn(x, _noise(cfg, cfg.train.batch_size, gen), step, acc, y)
+        trainer.train_step(x, y, acc)
         if step % cfg.train.plot_every == 0 or step == cfg.train.steps:
             s = acc.tolist()
             if not all(map(lambda v: v == v and abs(v) != float("inf"), s)):
                 raise GanlabError(f"toy training diverged before step {step} (non-finite loss)")
             n = s[N_G] or 1
             with torch.no_grad():
-                fake = (ema.model if ema else G)(eval_z)
+                fake = G(eval_z)
             row = {"step": step, **mode_stats(fake, data), "loss_d": s[LOSS_D] / cfg.train.plot_every,
                    "loss_g": s[LOSS_G] / n, "d_real": s[D_REAL] / cfg.train.plot_every,
                    "d_fake": s[D_FAKE] / cfg.train.plot_every, "seconds": round(time.perf_counter() - t0, 2)}
+            trainer.step_schedules(None)
             acc.zero_()
             rows.append(row)
             append_line(run / "metrics.jsonl", json.dumps(row))
@@ -209,5 +218,7 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
     fig.suptitle(f"{cfg.dataset}, loss {cfg.train.loss}", fontsize=10)
     fig.tight_layout()
     save_figure(fig, run / "strip.png", dpi=80)
+    trainer.epoch = cfg.train.steps  # the toy's "epochs" are steps
+    torch_save(trainer.state_dict(), Run(run).last)
     write_json(run / "summary.json", {"final": rows[-1], "seconds": round(time.perf_counter() - t0, 2)})
     return run

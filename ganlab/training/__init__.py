@@ -1,6 +1,3 @@
-"""Training: config tree and the loop."""
-from .config import Config
-from ..runs import Run, load_config
-from .loop import train
-
-__all__ = ["Config", "Run", "load_config", "train"]
+"""Training: the config tree (``config``), the step and its terms, the ``Trainer`` and the loop (``loop.train``).
+Import what you need from its module: the package imports nothing, so that reading a run's config (``runs``) does
+not load the training loop."""

@@ -16,9 +16,10 @@ from tqdm import tqdm
 from .. import data as data_mod
 from ..errors import GanlabError
 from ..images import save_grid, to_uint8
-from ..io import append_line, torch_load, torch_save, write_json, write_text
+from ..io import append_line, torch_save, write_json, write_text
 from ..metrics import registry
 from ..models.generator import saturation
+from ..checkpoint import Checkpoint
 from ..runs import Run, RunLock, load_config, read_metrics, resume_checkpoint
 from . import config as config_mod
 from .config import Config
@@ -76,13 +77,13 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
     steps_per_epoch = math.ceil(n_real / bs)
 
     trainer = Trainer(cfg, device)
-    G, D, prior = trainer.G, trainer.D, trainer.prior
+    prior = trainer.prior
     evaluator = PeriodicEval(cfg, cache_dir) if cfg.eval.every else None
     source = resume_checkpoint(run) if resume else None
     if cfg.train.init_from and source is None:
         trainer.warm_start(cfg.train.init_from)
     if source is not None:
-        trainer.load_state_dict(torch_load(source), source)
+        trainer.load_state_dict(Checkpoint.load(source))
     rows = [r for r in read_metrics(run) if r.get("epoch", 0) <= trainer.epoch]
     write_text(run.metrics, "".join(json.dumps(r) + "\n" for r in rows))  # drop epochs after the checkpoint
     board = Board(run, trainer.epoch)

@@ -13,8 +13,9 @@ from torch.optim import lr_scheduler
 SCHEDULES = ("none", "step", "linear", "cosine", "plateau")
 
 
-def build_schedule(cfg, opt: torch.optim.Optimizer):
-    o, epochs = cfg.optim, cfg.train.epochs
+def build_schedule(cfg, opt: torch.optim.Optimizer, epochs: int):
+    """The schedule of ``cfg.optim`` over ``epochs`` steps of it (the MNIST loop: its epochs)."""
+    o = cfg.optim
     if o.schedule == "step":
         return lr_scheduler.StepLR(opt, step_size=o.step_size, gamma=o.gamma)
     if o.schedule == "linear":

@@ -1,6 +1,6 @@
 """The Trainer (after Mimicry's): one object owns everything training changes — G, D, the latent prior, G's EMA copy,
 both optimisers, the lr schedules, the data-order generator, torch's global RNG and the counters — and
-``state_dict()`` / ``load_state_dict()`` are the one checkpoint schema (``runs.CHECKPOINT_KEYS``). ``train_epoch``
+``state_dict()`` / ``load_state_dict()`` are the one checkpoint schema (``checkpoint.Checkpoint``). ``train_epoch``
 runs one pass over the data through the step (training/step.py); the run directory, logging and evaluation stay in
 ``loop.train``."""
 from __future__ import annotations
@@ -9,15 +9,17 @@ import contextlib
 import math
 import os
 from pathlib import Path
+from typing import Callable
 
 import torch
 from tqdm import tqdm
 
 from ..errors import GanlabError
-from ..io import check_finite, torch_load
+from ..io import check_finite
 from ..latent import build_prior
 from ..losses import build_loss
 from ..models import Generator, build_discriminator
+from ..checkpoint import Checkpoint
 from .config import Config
 from .ema import EMA
 from .schedules import build_schedule, step_schedule
@@ -27,28 +29,44 @@ from .terms import terms_for
 CHECK_EVERY = 100  # steps between finiteness checks (each one is a host sync)
 
 
-def build_optimizer(cfg: Config, params, lr: float, device: torch.device) -> torch.optim.Optimizer:
+def build_optimizer(cfg, params, lr: float, fused: bool = True) -> torch.optim.Optimizer:
     # the fused kernels are ~25 % faster per step on this 3M-parameter pair (benchmarks/train_speed.py)
     if cfg.optim.name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas, fused=True)
+        return torch.optim.Adam(params, lr=lr, betas=cfg.optim.betas, fused=fused or None)
     return torch.optim.RMSprop(params, lr=lr)
 
 
+Nets = tuple[torch.nn.Module, torch.nn.Module, torch.nn.Module]
+
+
+def mnist_nets(cfg: Config) -> Nets:
+    """The fixed generator, the config's discriminator and latent prior (the MNIST loop's networks)."""
+    G = Generator()
+    D = build_discriminator(cfg.model.discriminator, spectral_norm=cfg.model.spectral_norm, d_out=cfg.model.d_out,
+                            ac_head=cfg.model.ac_head)
+    return G, D, build_prior(cfg, torch.Generator().manual_seed(cfg.seed))
+
+
 class Trainer:
-    def __init__(self, cfg: Config, device: torch.device):
+    """``cfg`` is an MNIST config (training/config.py) or any config with the same ``seed``, ``optim`` and scheme keys
+    (the 2-d toys' ``ToyConfig``). ``build_nets(cfg)`` returns (G, D, prior), called right after the seed is set
+    (their initial weights come from it); ``periods`` is the number of times the lr schedules are stepped in the whole
+    run (``train.epochs`` by default); ``fused`` selects Adam's fused kernel."""
+
+    def __init__(self, cfg, device: torch.device, build_nets: Callable[[object], Nets] = mnist_nets,
+                 periods: int | None = None, fused: bool = True):
         self.cfg, self.device = cfg, device
         torch.manual_seed(cfg.seed)  # G's and D's initial weights
-        self.G = Generator().to(device)
-        self.D = build_discriminator(cfg.model.discriminator, spectral_norm=cfg.model.spectral_norm,
-                                     d_out=cfg.model.d_out, ac_head=cfg.model.ac_head).to(device)
-        self.prior = build_prior(cfg, torch.Generator().manual_seed(cfg.seed)).to(device)
+        G, D, prior = build_nets(cfg)
+        self.G, self.D, self.prior = G.to(device), D.to(device), prior.to(device)
         self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema else None
         self.opt_g = build_optimizer(cfg, list(self.G.parameters()) + list(self.prior.parameters()), cfg.optim.lr_g,
-                                     device)
-        self.opt_d = build_optimizer(cfg, self.D.parameters(), cfg.optim.lr_d, device)
+                                     fused)
+        self.opt_d = build_optimizer(cfg, self.D.parameters(), cfg.optim.lr_d, fused)
         autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.train.precision == "bf16" \
             else contextlib.nullcontext
-        self.schedules = [build_schedule(cfg, self.opt_g), build_schedule(cfg, self.opt_d)]
+        periods = periods or cfg.train.epochs
+        self.schedules = [build_schedule(cfg, self.opt_g, periods), build_schedule(cfg, self.opt_d, periods)]
         self.loss = build_loss(cfg.train.loss, d_out=cfg.model.d_out, distance=cfg.train.mdgan_distance,
                                lambda2=cfg.train.cn_lambda2)
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)  # data order, latents, the terms' noise
@@ -75,13 +93,17 @@ class Trainer:
         bar = tqdm(range(math.ceil(n / bs)), desc=f"epoch {self.epoch + 1}/{cfg.train.epochs}", leave=False,
                    disable=not progress, mininterval=1.0)
         for i in bar:
-            idx = perm[i * bs:(i + 1) * bs]
-            self.step += 1
-            self.step_fn(real[idx], self.prior.sample(len(idx), self.gen, self.device), self.step, acc, labels[idx])
+            self.train_step(real[perm[i * bs:(i + 1) * bs]], labels[perm[i * bs:(i + 1) * bs]], acc)
             if self.step % CHECK_EVERY == 0 and not torch.isfinite(acc).all():
                 break
         bar.close()
         return acc.tolist()
+
+    def train_step(self, real: torch.Tensor, labels: torch.Tensor, acc: torch.Tensor) -> None:
+        """One step on a batch of real samples (and their labels), with latents drawn from the prior; adds the step's
+        statistics to ``acc``."""
+        self.step += 1
+        self.step_fn(real, self.prior.sample(len(real), self.gen, self.device), self.step, acc, labels)
 
     def step_schedules(self, metric: float | None) -> None:
         for sch in self.schedules:
@@ -95,38 +117,40 @@ class Trainer:
     # ---------------------------------------------------------------- the checkpoint schema
 
     def state_dict(self) -> dict:
-        state = {"G": self.G.state_dict(), "D": self.D.state_dict(), "prior": self.prior.state_dict(),
-                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-                 "gen_state": self.gen.get_state(), "torch_rng": torch.get_rng_state(),
-                 "epoch": self.epoch, "step": self.step, "elapsed": self.elapsed, "best": self.best}
+        C = Checkpoint
+        state = {C.G: self.G.state_dict(), C.D: self.D.state_dict(), C.PRIOR: self.prior.state_dict(),
+                 C.OPT_G: self.opt_g.state_dict(), C.OPT_D: self.opt_d.state_dict(),
+                 C.GEN_STATE: self.gen.get_state(), C.TORCH_RNG: torch.get_rng_state(),
+                 C.EPOCH: self.epoch, C.STEP: self.step, C.ELAPSED: self.elapsed, C.BEST: self.best}
         if self.ema:
-            state["G_ema"] = self.ema.model.state_dict()
-        state["schedules"] = [sch.state_dict() if sch is not None else {} for sch in self.schedules]
+            state[C.G_EMA] = self.ema.model.state_dict()
+        state[C.SCHEDULES] = [sch.state_dict() if sch is not None else {} for sch in self.schedules]
         return state
 
-    def load_state_dict(self, ck, source: Path) -> None:
+    def load_state_dict(self, ck: Checkpoint) -> None:
         """Continue from a checkpoint written by ``state_dict`` (refusing one that is not, or holds non-finite
         weights)."""
-        if not isinstance(ck, dict) or not {"G", "D", "opt_g", "opt_d", "gen_state", "epoch"} <= ck.keys():
-            raise GanlabError(f"--resume: {source} is not a ganlab training checkpoint (it lacks G, D, the "
+        C, state = Checkpoint, ck.state
+        if not ck.resumable:
+            raise GanlabError(f"--resume: {ck.path} is not a ganlab training checkpoint (it lacks G, D, the "
                               f"optimisers or the RNG state); move it away to resume from an epoch_N.pt")
-        check_finite(ck["G"], source, "generator's weights")
-        check_finite(ck["D"], source, "discriminator's weights")
-        self.G.load_state_dict(ck["G"])
-        if "prior" in ck:  # checkpoints written before priors existed hold none (the N(0, I) prior)
-            self.prior.load_state_dict(ck["prior"])
+        check_finite(ck.generator("raw"), ck.path, "generator's weights")
+        check_finite(ck.discriminator(), ck.path, "discriminator's weights")
+        self.G.load_state_dict(ck.generator("raw"))
+        if ck.prior() is not None:
+            self.prior.load_state_dict(ck.prior())
         if self.ema:
-            self.ema.model.load_state_dict(ck["G_ema"])
-        self.D.load_state_dict(ck["D"])
-        self.opt_g.load_state_dict(ck["opt_g"])
-        self.opt_d.load_state_dict(ck["opt_d"])
-        for sch, sd in zip(self.schedules, ck.get("schedules", [])):
+            self.ema.model.load_state_dict(state[C.G_EMA])
+        self.D.load_state_dict(ck.discriminator())
+        self.opt_g.load_state_dict(state[C.OPT_G])
+        self.opt_d.load_state_dict(state[C.OPT_D])
+        for sch, sd in zip(self.schedules, state.get(C.SCHEDULES, [])):
             if sch is not None:
                 sch.load_state_dict(sd)
-        self.gen.set_state(ck["gen_state"])
-        torch.set_rng_state(ck["torch_rng"])
-        self.epoch, self.step, self.elapsed = ck["epoch"], ck["step"], ck["elapsed"]
-        self.best = ck.get("best", math.inf)
+        self.gen.set_state(state[C.GEN_STATE])
+        torch.set_rng_state(state[C.TORCH_RNG])
+        self.epoch, self.step, self.elapsed = state[C.EPOCH], state[C.STEP], state[C.ELAPSED]
+        self.best = state.get(C.BEST, math.inf)
 
     def warm_start(self, path: str | os.PathLike) -> None:
         """Start from another run's G, D, prior and G's EMA (G's weights when the source kept no EMA); the
@@ -136,18 +160,18 @@ class Trainer:
             raise GanlabError(f"config key 'train.init_from': {path} is not a file; accepted: a checkpoint written by "
                               f"ganlab train, e.g. runs/NAME/checkpoints/last.pt")
         try:
-            ck = torch_load(path)
-        except Exception as e:  # not a torch file, or one that needs code to load
-            raise GanlabError(f"config key 'train.init_from': {path} cannot be read as a checkpoint "
-                              f"({type(e).__name__}); accepted: a checkpoint written by ganlab train") from None
-        if not isinstance(ck, dict) or "G" not in ck or "D" not in ck:
+            ck = Checkpoint.load(path)
+        except GanlabError:  # not a torch file, or one that needs code to load
+            raise GanlabError(f"config key 'train.init_from': {path} cannot be read as a checkpoint; accepted: a "
+                              f"checkpoint written by ganlab train") from None
+        if not Checkpoint.holds_generator(ck.state) or not isinstance(ck.state.get(Checkpoint.D), dict):
             raise GanlabError(f"config key 'train.init_from': {path} is not a ganlab training checkpoint "
                               f"(it holds no G and D); accepted: runs/NAME/checkpoints/*.pt")
-        parts = [(self.G, ck["G"], "G"), (self.D, ck["D"], "D")]
-        if "prior" in ck:
-            parts.append((self.prior, ck["prior"], "the latent prior"))
+        parts = [(self.G, ck.generator("raw"), "G"), (self.D, ck.discriminator(), "D")]
+        if ck.prior() is not None:
+            parts.append((self.prior, ck.prior(), "the latent prior"))
         if self.ema:
-            parts.append((self.ema.model, ck.get("G_ema", ck["G"]), "G's EMA"))
+            parts.append((self.ema.model, ck.generator("ema"), "G's EMA"))
         for module, state, name in parts:
             try:
                 module.load_state_dict(state)
