@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from .errors import GanlabError
+from .training import config as config_mod
 
 
 #: the folder of a run directory that holds its checkpoints (RUN/checkpoints/last.pt, best.pt, epoch_N.pt)
@@ -62,7 +63,6 @@ def resume_checkpoint(run: Run) -> Path | None:
 def load_config(run: Run):
     if not run.config.is_file():
         raise GanlabError(f"{run.path} is not a ganlab run directory (no config.yaml)")
-    from .training import config as config_mod
 
     return config_mod.load(run.config)
 

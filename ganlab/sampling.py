@@ -11,12 +11,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from .checkpoint import Checkpoint
 from .errors import GanlabError
 from .images import to_uint8, write_pngs
 from .io import atomic_path, usual_permissions
-from .models import Z_DIM, Generator, import_generator
-from .checkpoint import Checkpoint
-from .runs import Run
+from .latent import NormalPrior, build_prior
+from .models import Generator, Z_DIM, import_generator
+from .runs import Run, load_config
 
 #: rows per forward pass wherever samples are drawn (G, D, every sampler's steps, the final images): fixed, so that
 #: no image depends on the batch size a caller asks for (``generate.py --batch_size 64`` and ``2048`` write the same
@@ -35,9 +36,6 @@ def load_generator(run: str | os.PathLike | None = None, checkpoint: str = "last
 
 def load_prior(run: str | os.PathLike | None, checkpoint: str = "last") -> torch.nn.Module:
     """The latent prior a run trained with (N(0, I) for a platform G.pth or a run without one)."""
-    from .latent import NormalPrior, build_prior
-    from .runs import load_config
-
     if run is None:
         return NormalPrior()
     state = Checkpoint.load(Run(run).checkpoint(checkpoint)).prior()

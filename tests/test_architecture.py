@@ -91,3 +91,18 @@ def test_checkpoint_keys_are_spelled_only_in_the_schema():
             if isinstance(node, ast.Constant) and node.value in keys:
                 found.append(f"{path.relative_to(ROOT.parent)}:{node.lineno} {node.value!r}")
     assert found == []
+
+
+def test_ganlab_modules_import_each_other_at_module_top():
+    """Inside ganlab/ a module imports another at its top, so its dependencies are visible in one place; the
+    exceptions are cli.py (``ganlab --help`` stays fast) and modules that load an optional heavy library at their top
+    (sweeps/search.py: Ray Tune's Optuna searcher)."""
+    lazy = []
+    for path in sorted(ROOT.rglob("*.py")):
+        if path.name == "cli.py":
+            continue
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lazy += [f"{path.relative_to(ROOT.parent)}:{n.lineno} from {'.' * n.level}{n.module or ''}"
+                         for n in ast.walk(fn) if isinstance(n, ast.ImportFrom) and n.level and n.module != "search"]
+    assert lazy == []

@@ -14,13 +14,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import GanlabError
 from ..checkpoint import Checkpoint
+from ..errors import GanlabError
 from ..io import torch_load, torch_save
+from ..models import build_discriminator
+from ..models.generator import fingerprint
+from ..runs import Run
 from ..sampling import CHUNK
 from .base import Context, Pipeline, build_sampler
-from ..models.generator import fingerprint
 from .priors import MixturePrior, NormalPrior
+from .run import draw, parse_chain, parse_options, run_context
 
 FORMAT = "ganlab-sampler-v1"
 FILENAME = "sampler.pt"
@@ -51,9 +54,6 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
                   out_dir: str | os.PathLike, cache: str | None = None, weights: str = "ema",
                   critic: str = "run") -> Path:
     """Fit the chain ``specs`` on a run and write ``out_dir/sampler.pt``; returns its path."""
-    from ..runs import Run
-    from .run import parse_chain, parse_options, run_context
-
     pipeline = parse_chain(specs)
     ctx = run_context(run, checkpoint, cache, weights=weights, critic=critic)
     pipeline.fit(ctx)
@@ -90,8 +90,6 @@ def describe(path: str | os.PathLike) -> str:
 
 def load_bundle(path: str | os.PathLike, G: torch.nn.Module) -> tuple[Pipeline, Context]:
     """The fitted chain of a ``sampler.pt`` and a sampling context around ``G`` (no data needed)."""
-    from ..models import build_discriminator
-
     path = Path(path)
     try:
         bundle = torch_load(path)
@@ -119,7 +117,5 @@ def load_bundle(path: str | os.PathLike, G: torch.nn.Module) -> tuple[Pipeline, 
 def sample_bundle(G: torch.nn.Module, path: str | os.PathLike, n: int, seed: int = 0) -> tuple[np.ndarray, dict]:
     """``n`` uint8 images of ``G`` through the shipped chain at ``path``, and the chain's cost; computed in chunks of
     ``CHUNK`` rows, so the images do not depend on any batch size."""
-    from .run import draw
-
     pipeline, ctx = load_bundle(path, G)
     return draw(pipeline, ctx, n, seed)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from ..errors import GanlabError
 from ..io import torch_load
 from ..losses.penalties import gradient_penalty
+from ..models import DISCRIMINATORS, build_discriminator
 from ..models.generator import fingerprint
 from .base import d_score
 
@@ -36,8 +37,6 @@ def fit_critic(ctx, real: torch.Tensor, d_spec: dict, arch: str | None = None, i
     ``d_spec`` describes ``ctx.D`` (name, spectral_norm, d_out, ac_head). ``init='run'`` continues ``ctx.D``;
     ``init='scratch'`` builds a new ``arch`` (default: the run's architecture).
     """
-    from ..models import DISCRIMINATORS, build_discriminator
-
     if init not in INITS:
         raise GanlabError(f"--init '{init}' is not accepted; accepted: {', '.join(INITS)}")
     if iters < 1:
@@ -77,8 +76,6 @@ def fit_critic(ctx, real: torch.Tensor, d_spec: dict, arch: str | None = None, i
 
 def load_critic(state_dir: str | Path, G: torch.nn.Module) -> tuple[torch.nn.Module, dict]:
     """The critic fitted for ``G`` in ``state_dir`` and its spec; clear errors when absent or for another G."""
-    from ..models import build_discriminator
-
     path = Path(state_dir) / STATE
     if not path.is_file():
         run = Path(state_dir).parent

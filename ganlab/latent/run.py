@@ -7,11 +7,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..checkpoint import Checkpoint
+from ..data import mnist, to_tensor
 from ..errors import GanlabError
 from ..images import to_uint8
-from ..checkpoint import Checkpoint
-from ..sampling import CHUNK
+from ..io import torch_save
+from ..losses import build_loss
+from ..models import build_discriminator
+from ..runs import Run, load_config
+from ..sampling import CHUNK, load_generator, load_prior
 from .base import Context, Pipeline, build_sampler
+from .critic import STATE as CRITIC_STATE, fit_critic, load_critic
+from .lrs import STATE as LRS_STATE, fit_lrs
 
 #: held-out reals for calibration and fitting: MNIST's classic validation part (train 50000..59999)
 CALIBRATION = slice(50000, 60000)
@@ -24,12 +31,6 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
                 weights: str = "ema", critic: str = "run") -> Context:
     """The run's G (``weights``), prior and discriminator: its own D (``critic='run'``) or the critic fitted
     for this G with ``ganlab latent fit-critic`` (``critic='fitted'``)."""
-    from ..data import mnist, to_tensor
-    from ..losses import build_loss
-    from ..models import build_discriminator
-    from ..sampling import load_generator, load_prior
-    from ..runs import Run, load_config
-
     r = Run(run)
     cfg = load_config(r)
     G = load_generator(run, checkpoint, weights).eval().requires_grad_(False)
@@ -37,8 +38,6 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
         raise GanlabError(f"--critic '{critic}' is not accepted; accepted: {', '.join(CRITICS)}")
     state_dir = r.path / "latent"
     if critic == "fitted":
-        from .critic import load_critic
-
         D, d_spec = load_critic(state_dir, G)
         probabilistic = False  # a WGAN-GP critic: scores, not logits
     else:
@@ -94,14 +93,10 @@ def sample_run(run, checkpoint: str, n: int, seed: int, pipeline: Pipeline, cach
 
 def fit_lrs_for_run(run, checkpoint: str = "last", iters: int = 2000, m: float = 3.0, seed: int = 0,
                     cache: str | None = None, progress: bool = True) -> Path:
-    from ..data import mnist, to_tensor
-    from ..io import torch_save
-    from .lrs import STATE, fit_lrs
-
     ctx = run_context(run, checkpoint, cache)
     real = to_tensor(mnist.load(cache).train_x)
     state = fit_lrs(ctx, real, iters=iters, m=m, seed=seed, progress=progress)
-    path = Path(ctx.state_dir) / STATE
+    path = Path(ctx.state_dir) / LRS_STATE
     torch_save(state, path)
     return path
 
@@ -109,13 +104,9 @@ def fit_lrs_for_run(run, checkpoint: str = "last", iters: int = 2000, m: float =
 def fit_critic_for_run(run, checkpoint: str = "last", weights: str = "ema", arch: str | None = None,
                        init: str = "run", iters: int = 2000, seed: int = 0, cache: str | None = None,
                        progress: bool = True) -> tuple[Path, dict]:
-    from ..data import mnist, to_tensor
-    from ..io import torch_save
-    from .critic import STATE, fit_critic
-
     ctx = run_context(run, checkpoint, cache, weights=weights)
     real = to_tensor(mnist.load(cache).train_x)
     state = fit_critic(ctx, real, ctx.d_spec, arch=arch, init=init, iters=iters, seed=seed, progress=progress)
-    path = Path(ctx.state_dir) / STATE
+    path = Path(ctx.state_dir) / CRITIC_STATE
     torch_save(state, path)
     return path, state

@@ -10,6 +10,7 @@ import torch
 
 from ..images import grid, save_figure, save_png, to_uint8
 from ..io import write_json
+from ..metrics.evaluate import evaluate, summary_line
 from .base import RejectionSampler
 from .run import parse_chain, run_context, sample_run
 
@@ -19,8 +20,6 @@ def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out
           cache: str | None = None, progress: bool = True, critic: str = "run", ref: str = "train") -> dict:
     """Evaluate the sampler at each value of ``param`` against ``ref``: by default 10,000 MNIST training images,
     since the plot is made to choose a value (the test set is for reporting the chosen one, ``ganlab evaluate``)."""
-    from ..metrics.evaluate import evaluate, summary_line
-
     out = Path(out)
     rows = []
     for v in values:

@@ -17,6 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from ..assets import sha256_file
+from ..data import mnist
 from ..data.augment import shift
 from ..errors import GanlabError
 from ..io import torch_load, torch_save
@@ -66,8 +68,6 @@ def accuracy(net: MNISTNet, images: np.ndarray, labels: np.ndarray, batch_size: 
 def train_classifier(out: str | os.PathLike, epochs: int = 8, seed: int = 0, batch_size: int = 128,
                      cache: str | None = None, progress: bool = True) -> dict:
     """Train on MNIST train (random shifts, Adam, one-cycle lr), report test accuracy, save weights."""
-    from ..data import mnist
-
     data = mnist.load(cache)
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -109,7 +109,6 @@ class Classifier:
         self.net.load_state_dict(ck["state_dict"])
         self.net.eval()
         self.info = ck["info"]
-        from ..assets import sha256_file
 
         self.sha256 = sha256_file(path)
 

@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from ..assets import cache_dir
+from ..errors import GanlabError
 from ..io import atomic_path
 from . import density_coverage, registry
 from .classifier import Classifier
@@ -32,8 +33,6 @@ def cached_features(kind: str, key: str, ref_id: str, images: np.ndarray, comput
 def evaluate(images: np.ndarray, ref: str = "test", precision: str = "fp32", inception: str | None = None,
              cache: str | None = None, full: bool = True, progress: bool = True) -> dict:
     """FID, precision, recall, density, coverage, KID (if ``full``) and the MNIST classifier metrics."""
-    from ..errors import GanlabError
-
     if len(images) < MIN_IMAGES:
         raise GanlabError(f"{len(images)} images given; the metrics need at least {MIN_IMAGES} "
                           f"(k = {density_coverage.K} nearest neighbours + 1)")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ..data import mnist
 from ..errors import GanlabError
 from . import density_coverage, precision_recall
 
@@ -103,8 +104,6 @@ def load_images(path: str | os.PathLike, min_count: int = 1) -> np.ndarray:
 
 def reference(ref: str, cache: str | None = None) -> tuple[str, np.ndarray]:
     """(cache id, images) for ``test`` (MNIST test, 10k), ``train`` (10k MNIST train, fixed seed) or a path."""
-    from ..data import mnist
-
     if ref == "test":
         return "mnist-test", mnist.load(cache).test_x
     if ref == "train":

@@ -12,7 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GanlabError
+from ..images import save_grid
 from ..io import read_json, write_json
+from ..runs import CHECKPOINTS, Run, load_config, read_metrics
+from ..training import config as config_mod
 
 EVALS = "evals"
 
@@ -36,8 +39,6 @@ def evaluation_path(run: str | os.PathLike, result: dict) -> Path:
 
 def save_run_evaluation(run: str | os.PathLike, result: dict, images: np.ndarray) -> Path:
     """Keep an evaluation at :func:`evaluation_path`, with a grid of its first 100 images beside it."""
-    from ..images import save_grid
-
     path = evaluation_path(run, result)
     label = path.stem
     save_grid(images[:100], path.with_suffix(".png"), nrow=10)
@@ -102,16 +103,12 @@ def _method_of(mapping: dict) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _template_method() -> dict:
-    from ..training import config as config_mod
-
     return _method_of(config_mod.to_dict(config_mod.load(config_mod.PRESETS / "vanilla.yaml")))
 
 
 def is_template(cfg) -> bool:
     """Whether a training config is the platform template's method (configs/vanilla.yaml: NS loss, the MLP D, Adam
     2e-4 with PyTorch's betas, batch 64), whatever its seed and budget: marked as the reference in the figures."""
-    from ..training import config as config_mod
-
     return _method_of(cfg if isinstance(cfg, dict) else config_mod.to_dict(cfg)) == _template_method()
 
 
@@ -155,8 +152,6 @@ def describe(cfg) -> str:
 
 def _checkpoint_name(path: str) -> str:
     """RUN/checkpoints/FILE as ``RUN/FILE`` (the source run's name, not where it sat on some disk)."""
-    from ..runs import CHECKPOINTS
-
     p = Path(path)
     return f"{p.parent.parent.name}/{p.name}" if p.parent.name == CHECKPOINTS else p.name
 
@@ -173,8 +168,6 @@ def _evaluation(path: Path, data: dict) -> Evaluation:
 
 def load_entry(path: str | os.PathLike) -> Entry:
     """A run directory (with config.yaml) or an evaluation JSON."""
-    from ..runs import Run, load_config, read_metrics
-
     path = Path(path)
     if path.is_file() and path.suffix == ".json":
         ev = _evaluation(path, read_json(path))

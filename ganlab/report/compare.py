@@ -12,7 +12,11 @@ from pathlib import Path
 from ..errors import GanlabError
 from ..io import atomic_path, read_json, write_json
 from ..metrics import registry
-from .collect import Entry, Evaluation, _evaluation, load_entry
+from ..sweeps.layout import SWEEP_FILE, TRIALS
+from ..sweeps.table import COLUMNS as SWEEP_COLUMNS, _cell, aggregate, markdown, report_text, reports_of, trials_of
+from ..training.plots import plot_metrics
+from . import figures
+from .collect import Entry, Evaluation, _evaluation, is_template, load_entry
 
 #: the leaderboard's metric columns: every registered metric number that is a column (metrics/registry.py)
 COLUMNS = registry.numbers(column=True)
@@ -83,8 +87,6 @@ def _pr_points(evs: list[Evaluation]) -> list[dict]:
 
 
 def _section(e: Entry, plots: Path) -> str:
-    from ..training.plots import plot_metrics
-
     parts = [f'<section class="run" id="{html.escape(e.name)}"><h2>{html.escape(e.name)}</h2>',
              f"<p>{html.escape(e.method)} · {html.escape(str(e.path))}"
              + (f" · {e.epochs} epochs in {_minutes(e.train_seconds)}" if e.epochs else "") + "</p>"]
@@ -121,9 +123,6 @@ img{image-rendering:pixelated;max-width:100%}section.run{border-top:2px solid #d
 
 def _expand(paths: list[str | os.PathLike]) -> tuple[list[Entry], list[Path]]:
     """The entries of the inputs (a sweep folder gives one per trial) and the sweep folders among them."""
-    from ..sweeps.layout import SWEEP_FILE, TRIALS
-    from ..sweeps.table import trials_of
-
     entries, sweeps = [], [Path(p) for p in paths if (Path(p) / SWEEP_FILE).is_file()]
     for p in map(Path, paths):
         if p in sweeps:
@@ -144,8 +143,6 @@ def _trial_anchor(sweep: Path, trial: str, sweeps: list[Path]) -> str:
 
 def _sweep_section(path: Path, linked: set[str], sweeps: list[Path]) -> str:
     """A sweep's table: one row per config, every metric as mean ± std over seeds, each seed linked to its run."""
-    from ..sweeps.table import COLUMNS as SWEEP_COLUMNS, _cell, aggregate, markdown, report_text, reports_of, trials_of
-
     rows = aggregate(trials_of(path))
     sweep = read_json(path / "sweep.json")
     reports = reports_of(sweep)
@@ -194,9 +191,6 @@ def _sorted_tables(best: list[dict]) -> str:
 def _sweep_points(path: Path) -> list[dict]:
     """A sweep's rows as figure points: each metric's mean over seeds with its std (``KEY_std``); a sampler's row
     ``ROW + NAME`` as run ROW, sampler NAME (so an arrow joins it to its base)."""
-    from ..sweeps.table import aggregate, trials_of
-    from .collect import is_template
-
     template_rows = {t["row"] for t in read_json(path / "sweep.json")["trials"] if is_template(t["config"])}
     points = []
     for r in aggregate(trials_of(path)):
@@ -214,8 +208,6 @@ def _sweep_points(path: Path) -> list[dict]:
 def _figures(best: list[dict], every: list[dict], plots: Path, floor: dict | None) -> str:
     """The three figures, embedded, each with alt text; the P–R figure carries its points as data-points."""
     import json
-
-    from . import figures
 
     out = []
     points = figures.plane_points(every)

@@ -3,6 +3,7 @@ each row's class histogram. Each figure returns the data it drew, so the page (a
 from __future__ import annotations
 
 from pathlib import Path
+from ..images import save_figure
 
 
 def _plt():
@@ -31,8 +32,6 @@ def plane_points(every: list[dict]) -> list[dict]:
 def pr_plane(points: list[dict], path: Path, floor: dict | None = None) -> list[dict]:
     """Precision–recall (left) and density–coverage (right); a line joins a run's plain samples to its samplers;
     the real-vs-real floor as a star, the platform template's runs as red squares. Returns the points drawn."""
-    from ..images import save_figure
-
     plt = _plt()
     # numbered points and a key beside: readable with many rows, where labels on the points would overlap
     fig, axes = plt.subplots(1, 3, figsize=(15, max(4.6, 0.75 + 0.14 * len(points))),
@@ -84,8 +83,6 @@ def pr_plane(points: list[dict], path: Path, floor: dict | None = None) -> list[
 def fid_cost(best: list[dict], every: list[dict], path: Path) -> list[dict]:
     """FID (MNIST-FID where no FID) against training time (left) and, for samplers, against G evaluations per
     accepted sample (right)."""
-    from ..images import save_figure
-
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     drawn = []
@@ -118,8 +115,6 @@ def fid_cost(best: list[dict], every: list[dict], path: Path) -> list[dict]:
 def class_bars(rows: list[dict], path: Path, cols: int = 4) -> list[dict]:
     """One small bar chart per row: how its samples fall into the classifier's 10 digits (a dropped digit shows
     as a missing bar)."""
-    from ..images import save_figure
-
     plt = _plt()
     rows = [r for r in rows if r.get("class_histogram")]
     if not rows:

@@ -22,12 +22,22 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..data import mnist
 from ..errors import GanlabError
 from ..io import read_json, write_json
 from ..metrics import registry
+from ..metrics.evaluate import evaluate as score
+from ..metrics.imagesets import reference
+from ..report.collect import evaluation_path, save_run_evaluation
+from ..runs import Run, RunInUse, load_config, read_metrics
+from ..sampling import load_generator, load_prior, sample_images
+from ..training import config as config_mod
+from ..training.loop import train
 from . import spec as spec_mod, stop as stop_mod
-from .layout import EXPERIMENT, SWEEP_FILE, TRIAL_FILE, TRIALS
+from .layout import EXPERIMENT, SWEEP_FILE, TRIALS, TRIAL_FILE
+from .samplers import evaluate_samplers
 from .spec import Row, Spec
+from .table import write_table
 
 
 
@@ -36,8 +46,6 @@ from .spec import Row, Spec
 def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None, threads: int = 1) -> None:
     """One trial: train its config into OUT/trials/NAME (resuming what is there), then evaluate it."""
     from ray import tune
-
-    from ..runs import RunInUse
 
     spec = _spec_from(sweep)
     trial = _trial_of(params, spec)
@@ -61,8 +69,6 @@ def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None,
         final = {**record, "status": "done", "metrics": metrics, **summary,
                  **({"collapsed": collapsed} if collapsed else {})}
         if trial.get("samplers") and not collapsed:
-            from .samplers import evaluate_samplers
-
             earlier = read_json(run_dir / TRIAL_FILE).get("samplers") if (run_dir / TRIAL_FILE).is_file() else None
             final["samplers"] = evaluate_samplers(run_dir, trial["samplers"], evaluation, cache_dir, earlier)
         if spec.search:
@@ -91,8 +97,6 @@ def _numbers(row: dict) -> dict:
 
 def _partial(run_dir: Path, trial: dict) -> dict:
     """The training seconds, epochs and generator steps of a trial stopped before its budget (from metrics.jsonl)."""
-    from ..runs import Run, read_metrics
-
     rows = read_metrics(Run(run_dir))
     n_critic = max(int(trial["config"].get("train", {}).get("n_critic", 1)), 1)
     return {"train_seconds": round(sum(r["seconds"] for r in rows), 1), "epochs": rows[-1]["epoch"],
@@ -103,10 +107,6 @@ def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None,
                 stop: dict | None = None) -> dict:
     """Train (or resume, or keep) the trial's run directory; its training seconds and generator steps. A run that
     already meets the stopping rule is not trained further (stop.Collapsed)."""
-    from ..runs import Run, load_config
-    from ..training import config as config_mod
-    from ..training.loop import train
-
     cfg = config_mod.from_dict(trial["config"])
     cfg.train.threads = threads
     run = Run(run_dir)
@@ -131,11 +131,6 @@ def evaluate_trial(run_dir: Path, evaluate: dict, cache_dir: str | None, ref: st
                    full: bool | None = None) -> dict:
     """The last checkpoint's n samples (prior, seed 0, G's EMA when kept) scored against ``ref``; kept in
     RUN/evals/ and reused when already there."""
-    from ..metrics.evaluate import evaluate as score
-    from ..metrics.imagesets import reference
-    from ..report.collect import evaluation_path, save_run_evaluation
-    from ..sampling import load_generator, load_prior, sample_images
-
     ref = ref or evaluate["ref"]
     full = evaluate["full"] if full is None else full
     base = {"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": "prior",
@@ -356,7 +351,6 @@ def run_sweep(spec: Spec | None, out: str | os.PathLike, *, resume: bool = False
         raise GanlabError(f"--cpus {cpus} must be >= --threads-per-trial {threads}")
     sweep = open_sweep(out, spec, resume)
     spec = _spec_from(sweep)
-    from ..data import mnist
 
     mnist.fetch(cache_dir)  # once here, not in every trial
     _quiet_ray()
@@ -386,7 +380,6 @@ def run_sweep(spec: Spec | None, out: str | os.PathLike, *, resume: bool = False
             interrupted = True
     finally:
         ray.shutdown()
-    from .table import write_table
 
     rows = write_table(out)
     if interrupted or not _all_ended(out, sweep):

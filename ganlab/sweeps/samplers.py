@@ -20,6 +20,10 @@ import re
 from pathlib import Path
 
 from ..errors import GanlabError
+from ..io import read_json
+from ..latent.run import fit_lrs_for_run, parse_chain, sample_run
+from ..metrics.evaluate import evaluate as score
+from ..report.collect import save_run_evaluation
 
 ITEM_KEYS = ("name", "chain", "choose", "report")
 REPORT_KEYS = {"fid": (int, float), "precision": (int, float), "recall": (int, float), "source": str}
@@ -81,8 +85,6 @@ def text(specs: list[tuple[str, list[str]]]) -> str:
 
 def check_items(items, where: str) -> list[dict]:
     """Check a row's ``samplers`` list (names, chains, options, choose values) without running anything."""
-    from ..latent.run import parse_chain
-
     if not isinstance(items, list):
         raise GanlabError(f"SPEC key '{where}' must be a list of {{name, chain, choose}}")
     checked, names = [], set()
@@ -119,9 +121,6 @@ def check_items(items, where: str) -> list[dict]:
 
 
 def _score(run_dir: Path, specs, evaluate: dict, ref: str, full: bool, cache_dir: str | None):
-    from ..latent.run import parse_chain, sample_run
-    from ..metrics.evaluate import evaluate as score
-
     images, cost = sample_run(run_dir, "last", evaluate["n"], 0, parse_chain(specs), cache_dir)
     return images, cost, score(images, ref=ref, cache=cache_dir, full=full, progress=False)
 
@@ -130,9 +129,6 @@ def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_di
                       done: dict | None = None) -> dict:
     """Each item on the trial's last checkpoint: its choice (on training images), then its measurement. An item
     measured before (DONE, the trial's earlier record) is kept only if it was asked the same chain and grid."""
-    from ..io import read_json
-    from ..report.collect import save_run_evaluation
-
     results, done = {}, done or {}
     for item in items:
         asked = {"chain": item["chain"], "choose": item["choose"], **({"full": True} if evaluate["full"] else {})}
@@ -141,8 +137,6 @@ def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_di
             continue
         specs = chain_specs(item["chain"])
         if any(name == "lrs" for name, _ in specs) and not (Path(run_dir) / "latent" / "lrs.pt").is_file():
-            from ..latent.run import fit_lrs_for_run
-
             fit_lrs_for_run(run_dir, cache=cache_dir, progress=False)  # the report's m 3, lambda 10 and 3
         chosen, selection = None, []
         if item["choose"]:

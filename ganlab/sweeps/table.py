@@ -5,10 +5,11 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from ..images import save_figure
 from ..io import read_json, write_json, write_text
 from ..metrics import registry
 from ..metrics.registry import Number
-from .layout import SWEEP_FILE, TRIAL_FILE, TRIALS
+from .layout import SWEEP_FILE, TRIALS, TRIAL_FILE
 
 #: the table's columns, in order (a column shows when any trial measured it): every registered metric number that
 #: is a column (metrics/registry.py), then the search objective and the training seconds
@@ -184,8 +185,6 @@ def montage(out: Path, trials: list[dict], cols: int = 6) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from PIL import Image
-
-    from ..images import save_figure
 
     n_rows = -(-len(done) // cols)
     fig, axes = plt.subplots(n_rows, cols, figsize=(2.6 * cols, 2.9 * n_rows), squeeze=False)

@@ -13,9 +13,12 @@ from typing import Any
 
 import yaml
 
+from ..data.augment import compose
 from ..errors import GanlabError
 from ..io import read_yaml
+from ..losses import LOSSES
 from ..metrics import registry
+from ..models import DISCRIMINATORS
 
 
 #: the presets, one YAML per method (configs/NAME.yaml): what sweeps name and what the platform template is
@@ -278,7 +281,6 @@ def validate(cfg: Config) -> Config:
                           f"in [0, 1) (e.g. [0.5, 0.999])")
     if not 0 <= cfg.train.ema < 1:
         raise GanlabError(f"config key 'train.ema' = {cfg.train.ema} must be in [0, 1) (0 = off, e.g. 0.999)")
-    from ..data.augment import compose
 
     check_loss_output(cfg.train.loss, cfg.model.d_out)
 
@@ -297,8 +299,6 @@ def validate(cfg: Config) -> Config:
     if cfg.eval.every and cfg.eval.n < 6:
         raise GanlabError(f"config key 'eval.n' = {cfg.eval.n} must be >= 6 (the nearest-neighbour metrics need k + 1)")
     # names resolved by registries
-    from ..losses import LOSSES
-    from ..models import DISCRIMINATORS
 
     if cfg.train.loss not in LOSSES:
         raise GanlabError(f"config key 'train.loss' = {cfg.train.loss!r} is not accepted; accepted: {', '.join(sorted(LOSSES))}")

@@ -14,15 +14,18 @@ import torch
 from tqdm import tqdm
 
 from .. import data as data_mod
+from ..checkpoint import Checkpoint
 from ..errors import GanlabError
-from ..images import save_grid, to_uint8
+from ..images import grid, save_grid, to_uint8
 from ..io import append_line, torch_save, write_json, write_text
 from ..metrics import registry
+from ..metrics.evaluate import evaluate
 from ..models.generator import saturation
-from ..checkpoint import Checkpoint
 from ..runs import Run, RunLock, load_config, read_metrics, resume_checkpoint
+from ..sampling import sample_images
 from . import config as config_mod
 from .config import Config
+from .plots import plot_metrics
 from .step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G
 from .trainer import Trainer
 EXPLODED = 1e8  # an epoch's mean |loss| past this is a divergence, finite or not (lr 1e6 reaches 1e31)
@@ -181,8 +184,6 @@ class Board:
         self.writer.flush()
 
     def grid(self, images, epoch: int) -> None:
-        from ..images import grid
-
         self.writer.add_image("samples", grid(images, nrow=10), epoch, dataformats="HW")
 
     def close(self) -> None:
@@ -198,9 +199,6 @@ class PeriodicEval:
         self.cfg, self.cache_dir = cfg.eval, cache_dir
 
     def __call__(self, G, prior=None) -> dict:
-        from ..metrics.evaluate import evaluate
-        from ..sampling import sample_images
-
         was_training = G.training
         images = sample_images(G, self.cfg.n, seed=self.cfg.seed, progress=False, prior=prior)
         G.train(was_training)
@@ -213,6 +211,5 @@ def _finish(run: Run, cfg: Config, elapsed: float) -> None:
     rows = read_metrics(run)
     write_json(run.summary, {"epochs": cfg.train.epochs, "wall_seconds": round(elapsed, 1),
                              "final": rows[-1] if rows else None})
-    from .plots import plot_metrics
 
     plot_metrics(rows, run.path / "metrics.png")
