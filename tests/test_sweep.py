@@ -325,6 +325,12 @@ def test_dead_stretch_counts_the_final_run_of_one_image_epochs():
     assert dead_stretch(frozen, 2) == (2, 3) and dead_stretch(frozen, 3) is None  # the first one had no before
     moving = [{"epoch": e, "g_pixel_std": 0.03 + e * 1e-7, "g_saturated": 0.52} for e in (1, 2, 3)]
     assert dead_stretch(moving, 1) is None
+    # with g_drift logged, frozen means G's images moved < FROZEN_DRIFT (saturating-s0: ~8e-5 per epoch), bit-equal
+    # numbers or not; a working G's images move (>= 7e-3 per epoch late in the reports' runs)
+    drift = [{"epoch": e, "g_pixel_std": 0.064 + e * 1e-5, "g_saturated": 0.0, "g_drift": d}
+             for e, d in enumerate([0.3, 0.05, 8e-4, 8e-5, 2e-4, 0.02, 9e-5, 1e-4], 1)]
+    assert dead_stretch(drift, 2) == (7, 8) and dead_stretch(drift, 3) is None
+    assert dead_stretch(drift[:5], 3) == (3, 5)
 
 
 def test_a_collapsed_trial_is_stopped_measured_and_kept_stopped(tmp_path, cache_dir):

@@ -69,6 +69,20 @@ def test_resume_matches_uninterrupted(tmp_path, cache_dir):
     assert_same_weights(weights(tmp_path / "full"), weights(tmp_path / "cut"))
     rows = (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(r)["epoch"] for r in rows] == [1, 2, 3, 4]
+    # G's probe numbers too: the drift of the first epoch after the resume is measured against the loaded G
+    probe = ("g_saturated", "g_pixel_std", "g_drift")
+    full = [json.loads(r) for r in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    assert [[json.loads(r)[k] for k in probe] for r in rows] == [[r[k] for k in probe] for r in full]
+
+
+def test_g_drift_is_near_zero_only_for_a_g_that_does_not_learn(tmp_path, cache_dir):
+    from ganlab.sweeps.stop import FROZEN_DRIFT
+
+    moving = train(tiny(2), tmp_path / "moving", progress=False)
+    frozen = train(tiny(2, ["optim.lr_g=1e-12"]), tmp_path / "frozen", progress=False)
+    drift = {name: [json.loads(l)["g_drift"] for l in (run / "metrics.jsonl").read_text().splitlines()]
+             for name, run in (("moving", moving), ("frozen", frozen))}
+    assert min(drift["moving"]) > 10 * FROZEN_DRIFT and max(drift["frozen"]) < FROZEN_DRIFT / 100
 
 
 def test_resume_after_sigkill_matches_uninterrupted(tmp_path, cache_dir):

@@ -3,12 +3,20 @@
 A trial whose generator maps every latent to the same image stops receiving a useful signal: in the reports' table,
 lsgan-s0 had all of G's tanh outputs at +-1 (tanh' ~ 4e-6) and one image for every z from epoch 4 on, and stayed so
 through epoch 27 (docs/RESULTS.md). Training such a trial to the full budget costs up to an hour of a core and
-changes nothing, so a sweep may stop it after N consecutive dead epochs. An epoch is dead when G gave one image
-(the per-pixel standard deviation over 1,000 fixed latents, ``g_pixel_std`` in every epoch's metrics row, is below
-``COLLAPSED_STD``; a working MNIST run has 0.15-0.4) or when G did not change at all (``g_pixel_std`` and
-``g_saturated`` equal to the previous epoch's to the last bit: no gradient reached G, as in md-gan-s0 before its
-loss was fixed). The trial is then measured as it is and recorded as collapsed, with the epochs: a finding with its
-evidence (metrics.jsonl, the grids), not a missing row.
+changes nothing, so a sweep may stop it after N consecutive dead epochs. An epoch is dead when
+
+- G gave one image: the per-pixel standard deviation over 1,000 fixed latents (``g_pixel_std`` in every epoch's
+  metrics row) is below ``COLLAPSED_STD``; a working MNIST run has 0.15-0.4; or
+- G stopped learning: its images on those latents moved by less than ``FROZEN_DRIFT`` (mean absolute change per
+  pixel since the previous epoch, ``g_drift``). Measured on the reports' sweep: saturating-s0 (the saturating loss
+  with D(x) = 1, D(G(z)) = 7e-12 from epoch ~10: no gradient reaches G) moved 8.0e-4 in the ten epochs 10-20 in all;
+  working runs moved 0.07-0.13 in their last ten epochs (vanilla-s0 0.133, md-gan-s0 0.093, wgan-gp-s0 0.071), so
+  at least 7e-3 per epoch on average (the drift over ten epochs is at most the sum of the ten). Rows written before
+  ``g_drift`` existed count as frozen only when G's numbers are equal to the last bit (md-gan-s0 before its loss was
+  fixed).
+
+The trial is then measured as it is and recorded as collapsed, with the epochs: a finding with its evidence
+(metrics.jsonl, the grids), not a missing row.
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ from ..errors import GanlabError
 from ..runs import Run, read_metrics
 
 COLLAPSED_STD = 0.01  # per-pixel std over latents, images in [-1, 1]
+FROZEN_DRIFT = 1e-3  # mean |change| per pixel in one epoch, images in [-1, 1]
 KEYS = ("collapsed_epochs",)
 
 
@@ -25,8 +34,9 @@ class Collapsed(GanlabError):
     """Raised from a trial's epoch callback when the rule fires; carries the epochs of the dead stretch."""
 
     def __init__(self, first: int, last: int, n: int):
-        super().__init__(f"collapsed: G gave one image for every latent (per-pixel std < {COLLAPSED_STD}) or did "
-                         f"not change, from epoch {first} to {last}; stopped after {n} such epochs")
+        super().__init__(f"collapsed: G gave one image for every latent (per-pixel std < {COLLAPSED_STD}) or stopped "
+                         f"learning (its images moved < {FROZEN_DRIFT} per epoch), from epoch {first} to {last}; "
+                         f"stopped after {n} such epochs")
         self.first, self.last = first, last
 
 
@@ -49,13 +59,16 @@ def _dead(row: dict, before: dict | None) -> bool:
     std = row.get("g_pixel_std")
     if std is None:  # written before the numbers existed: never counts
         return False
-    frozen = before is not None and (before.get("g_pixel_std"), before.get("g_saturated")) == \
-        (std, row.get("g_saturated"))
+    if "g_drift" in row:
+        frozen = row["g_drift"] < FROZEN_DRIFT
+    else:
+        frozen = before is not None and (before.get("g_pixel_std"), before.get("g_saturated")) == \
+            (std, row.get("g_saturated"))
     return std < COLLAPSED_STD or frozen
 
 
 def dead_stretch(rows: list[dict], n: int) -> tuple[int, int] | None:
-    """(first, last) epoch of the final run of >= n consecutive dead epochs (one image, or G unchanged), else None."""
+    """(first, last) epoch of the final run of >= n consecutive dead epochs (one image, or G frozen), else None."""
     dead = []
     for i in range(len(rows) - 1, -1, -1):
         if not _dead(rows[i], rows[i - 1] if i else None):

@@ -90,6 +90,7 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
     rows = [r for r in read_metrics(run) if r.get("epoch", 0) <= trainer.epoch]
     write_text(run.metrics, "".join(json.dumps(r) + "\n" for r in rows))  # drop epochs after the checkpoint
     board = Board(run, trainer.epoch)
+    probe = Probe(trainer.G_out, prior, cfg.seed, device)  # G's images before the first epoch this call trains
 
     try:
         last_epoch = cfg.train.epochs if until_epoch is None else min(until_epoch, cfg.train.epochs)
@@ -114,7 +115,7 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
                    "d_fake": sums[D_FAKE] / steps_per_epoch, "seconds": round(seconds, 3),
                    "images_per_s": round(n_real / seconds, 1)}
             G_out = trainer.G_out  # the generator that is sampled and evaluated
-            row.update(_saturation(G_out, prior, cfg.seed, device))
+            row.update(probe(G_out, prior))
             if epoch % cfg.train.sample_every == 0 or epoch == cfg.train.epochs:
                 G_out.eval()
                 with torch.no_grad():  # the same z every time (drawn from the current prior with a fixed seed)
@@ -153,15 +154,35 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
     return run.path
 
 
-def _saturation(G: torch.nn.Module, prior, seed: int, device) -> dict:
-    """G's output on 1,000 fixed latents (their own generator: the run's randomness is untouched): the share of
-    saturated pixels and the per-pixel std over latents (near 0: every z gives the same image, a dead G)."""
-    was = G.training
-    G.eval()
-    with torch.no_grad():
-        sat = saturation(G, prior.sample(1000, torch.Generator(device=device).manual_seed(seed + 1), device))
-    G.train(was)
-    return {"g_saturated": sat["saturated"], "g_pixel_std": sat["pixel_std"]}
+class Probe:
+    """G's output on 1,000 fixed latents (their own generator: the run's randomness is untouched), once per epoch: the
+    share of saturated pixels, the per-pixel std over latents (near 0: every z gives the same image, a dead G) and the
+    drift, the mean absolute change of those images since the previous epoch (near 0: G has stopped learning; the
+    first epoch after a resume is measured against the loaded checkpoint's G, so the numbers equal an uninterrupted
+    run's)."""
+
+    def __init__(self, G: torch.nn.Module, prior, seed: int, device):
+        self.seed, self.device = seed, device
+        self.last = self._images(G, prior)
+
+    def _images(self, G, prior) -> torch.Tensor:
+        was = G.training
+        G.eval()
+        with torch.no_grad():
+            out = G(prior.sample(1000, torch.Generator(device=self.device).manual_seed(self.seed + 1), self.device))
+        G.train(was)
+        return out
+
+    def __call__(self, G: torch.nn.Module, prior) -> dict:
+        was = G.training
+        G.eval()
+        with torch.no_grad():
+            z = prior.sample(1000, torch.Generator(device=self.device).manual_seed(self.seed + 1), self.device)
+            sat = saturation(G, z)
+            out = G(z)
+        G.train(was)
+        drift, self.last = (out - self.last).abs().mean().item(), out
+        return {"g_saturated": sat["saturated"], "g_pixel_std": sat["pixel_std"], "g_drift": drift}
 
 
 class Board:
