@@ -287,7 +287,6 @@ def test_a_diverging_trial_fails_alone_with_its_reason_and_the_sweep_goes_on(tmp
 def test_a_sampler_is_measured_again_when_its_choice_grid_changes(tmp_path, monkeypatch):
     """A trial's earlier sampler record is kept only for the same chain and grid: widening a DRS percentile grid
     (as the reports' SPEC did after seed 0 chose the grid's edge) must choose again over the new grid."""
-    from ganlab.report import collect
     from ganlab.sweeps import samplers as smp
 
     scored = []
@@ -303,7 +302,7 @@ def test_a_sampler_is_measured_again_when_its_choice_grid_changes(tmp_path, monk
         return path
 
     monkeypatch.setattr(smp, "_score", fake_score)
-    monkeypatch.setattr(collect, "save_run_evaluation", fake_save)
+    monkeypatch.setattr(smp, "save_run_evaluation", fake_save)
     evaluate = {"n": 10, "ref": "test", "full": False}
     narrow = smp.check_items([{"name": "drs", "chain": "drs", "choose": {"drs.percentile": [50, 90]}}], "s")
     first = smp.evaluate_samplers(tmp_path, narrow, evaluate, None)

@@ -225,3 +225,38 @@ def test_tensorboard_curves_and_grids_and_a_resume_purges_what_came_after_its_ch
     assert [e.step for e in loss_d] == [1, 2, 3]  # epoch 3 once: the first run's was purged
     assert [e.value for e in loss_d] == pytest.approx([r["loss_d"] for r in rows])
     assert [e.step for e in acc.Images("samples")] == [2, 3]  # sample_every 2, and the last epoch
+
+
+def test_g_step_freezes_d_weights_and_gives_the_same_g():
+    """G's step computes D's input gradient only (D's weight gradients were thrown away): D's parameters do not
+    require grad inside it, require it again after, and G trains bit for bit as with D's weights differentiated
+    (forced here by a term that asks for them, as unrolling does)."""
+    from ganlab.losses import build_loss
+    from ganlab.models import Generator, build_discriminator
+    from ganlab.training.step import GANStep
+    from ganlab.training.terms import Term
+
+    seen = []
+
+    class Spy(Term):
+        def g(self, step, b):
+            seen.append({p.requires_grad for p in step.D.parameters()})
+            return None
+
+    class Unfrozen(Spy):
+        needs_d_weights_in_g = True
+
+    def trained(term):
+        torch.manual_seed(0)
+        G, D = Generator(), build_discriminator("mlp")
+        opt_g, opt_d = torch.optim.Adam(G.parameters(), 2e-4), torch.optim.Adam(D.parameters(), 2e-4)
+        step = GANStep(G, D, build_loss("ns"), opt_g, opt_d, terms=[term])
+        gen, acc = torch.Generator().manual_seed(0), GANStep.stats("cpu")
+        for i in range(1, 4):
+            step(torch.rand(64, 784, generator=gen) * 2 - 1, torch.randn(64, 100, generator=gen), i, acc)
+        assert all(p.requires_grad for p in D.parameters())
+        return G.state_dict()
+
+    frozen, unfrozen = trained(Spy()), trained(Unfrozen())
+    assert seen == [{False}] * 3 + [{True}] * 3
+    assert all(torch.equal(frozen[k], unfrozen[k]) for k in frozen)

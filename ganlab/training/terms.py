@@ -43,6 +43,8 @@ class Term:
     """A scheme's parts; each default does nothing. ``step`` is the GANStep (G, D, loss, optimisers, generator)."""
 
     name = "term"
+    #: whether the G part differentiates through D's weights (unrolling does); otherwise they are frozen in G's step
+    needs_d_weights_in_g = False
 
     def z(self, step, z: torch.Tensor) -> torch.Tensor:
         return z
@@ -202,6 +204,8 @@ def unrolled_d_output(D, loss: Loss, x: torch.Tensor, fake: torch.Tensor, k: int
 @register("unroll")
 class Unroll(Term):
     """Unrolled GAN (Metz et al. 2017): G is trained against D after ``k`` simulated steps of D's optimiser."""
+
+    needs_d_weights_in_g = True  # the simulated D steps are differentiated in D's weights
 
     def __init__(self, k: int, lr: float):
         self.k, self.lr = k, lr
