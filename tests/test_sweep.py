@@ -330,6 +330,12 @@ def test_dead_stretch_counts_the_final_run_of_one_image_epochs():
              for e, d in enumerate([0.3, 0.05, 8e-4, 8e-5, 2e-4, 0.02, 9e-5, 1e-4], 1)]
     assert dead_stretch(drift, 2) == (7, 8) and dead_stretch(drift, 3) is None
     assert dead_stretch(drift[:5], 3) == (3, 5)
+    # under a decaying learning rate the threshold shrinks with it: a G at 5 % of its rate moving 2e-4 per epoch
+    # (1e-3 would call it frozen) is alive; at its full rate the same drift is dead
+    decaying = [{"epoch": e, "g_pixel_std": 0.3, "g_saturated": 0.0, "g_drift": 2e-4 if e > 1 else 0.1,
+                 "lr_g": 1e-4 * (0.05 if e > 1 else 1.0)} for e in range(1, 6)]
+    assert dead_stretch(decaying, 3) is None
+    assert dead_stretch([{**r, "lr_g": 1e-4} for r in decaying], 3) == (2, 5)
 
 
 def test_a_collapsed_trial_is_stopped_measured_and_kept_stopped(tmp_path, cache_dir):

@@ -209,5 +209,7 @@ def test_toy_runs_on_the_trainer_and_writes_its_checkpoint(tmp_path):
     assert stats["modes_covered"] == final["modes_covered"] and stats["high_quality"] == final["high_quality"]
     with pytest.raises(GanlabError, match="plateau.*needs a periodic metric"):
         load("configs/toy/vanilla.yaml", ["optim.schedule=plateau"])
+    with pytest.raises(GanlabError, match="optim.step_size.*must be > 0"):
+        load("configs/toy/vanilla.yaml", ["optim.schedule=step", "optim.step_size=0"])
     with pytest.raises(GanlabError, match="optim.schedule.*accepted: none, step, linear, cosine"):
         load("configs/toy/vanilla.yaml", ["optim.schedule=exp"])

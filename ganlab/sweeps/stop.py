@@ -11,7 +11,9 @@ changes nothing, so a sweep may stop it after N consecutive dead epochs. An epoc
   pixel since the previous epoch, ``g_drift``). Measured on the reports' sweep: saturating-s0 (the saturating loss
   with D(x) = 1, D(G(z)) = 7e-12 from epoch ~10: no gradient reaches G) moved 8.0e-4 in the ten epochs 10-20 in all;
   working runs moved 0.07-0.13 in their last ten epochs (vanilla-s0 0.133, md-gan-s0 0.093, wgan-gp-s0 0.071), so
-  at least 7e-3 per epoch on average (the drift over ten epochs is at most the sum of the ten). Rows written before
+  at least 7e-3 per epoch on average (the drift over ten epochs is at most the sum of the ten). Those ran at a
+  constant rate: where a schedule lowers G's learning rate (linear, cosine, plateau), the threshold is scaled by
+  the epoch's rate over the run's highest, since G's steps shrink with it. Rows written before
   ``g_drift`` existed count as frozen only when G's numbers are equal to the last bit (md-gan-s0 before its loss was
   fixed).
 
@@ -55,23 +57,32 @@ def check(raw) -> dict | None:
     return dict(raw)
 
 
-def _dead(row: dict, before: dict | None) -> bool:
+def _dead(row: dict, before: dict | None, top_lr: float | None) -> bool:
     std = row.get("g_pixel_std")
     if std is None:  # written before the numbers existed: never counts
         return False
     if "g_drift" in row:
-        frozen = row["g_drift"] < FROZEN_DRIFT
+        frozen = row["g_drift"] < FROZEN_DRIFT * _lr_share(row, before, top_lr)
     else:
         frozen = before is not None and (before.get("g_pixel_std"), before.get("g_saturated")) == \
             (std, row.get("g_saturated"))
     return std < COLLAPSED_STD or frozen
 
 
+def _lr_share(row: dict, before: dict | None, top_lr: float | None) -> float:
+    """The learning rate G's epoch ran at, as a share of the run's highest: a schedule that decays the rate (linear,
+    cosine, plateau) slows G's images with it, which is not a dead G, so the drift threshold scales with it. A row
+    logs the rate set *after* its epoch, so the epoch's own rate is the row before's (the first epoch: its own)."""
+    lr = (before or row).get("lr_g")
+    return lr / top_lr if lr is not None and top_lr else 1.0
+
+
 def dead_stretch(rows: list[dict], n: int) -> tuple[int, int] | None:
     """(first, last) epoch of the final run of >= n consecutive dead epochs (one image, or G frozen), else None."""
     dead = []
+    top_lr = max((r["lr_g"] for r in rows if r.get("lr_g") is not None), default=None)
     for i in range(len(rows) - 1, -1, -1):
-        if not _dead(rows[i], rows[i - 1] if i else None):
+        if not _dead(rows[i], rows[i - 1] if i else None, top_lr):
             break
         dead.append(rows[i]["epoch"])
     return (dead[-1], dead[0]) if len(dead) >= n else None

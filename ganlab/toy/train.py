@@ -77,6 +77,8 @@ class ToyConfig:
     #: the mode metrics are relative to sigma, so they do not change with it
     scale: float = 1.0
     model: ToyModel = field(default_factory=ToyModel)
+    #: as the MNIST config's; a schedule steps once per ``train.plot_every`` steps (the toys' epoch), so
+    #: ``optim.step_size`` counts those periods
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(lr_g=1e-3, lr_d=1e-3, betas=(0.5, 0.999)))
     train: ToyTrain = field(default_factory=ToyTrain)
     regularizers: RegularizerConfig = field(default_factory=RegularizerConfig)
@@ -116,6 +118,9 @@ def validate(cfg: ToyConfig) -> ToyConfig:
     if cfg.optim.schedule not in SCHEDULES:
         raise GanlabError(f"config key 'optim.schedule' = {cfg.optim.schedule!r} is not accepted; accepted: "
                           f"{', '.join(s for s in SCHEDULES if s != 'plateau')}")
+    for key in ("optim.step_size", "optim.gamma"):
+        if not config_mod.get(cfg, key) > 0:
+            raise GanlabError(f"config key '{key}' = {config_mod.get(cfg, key)!r} must be > 0")
     if cfg.optim.schedule == "plateau":
         raise GanlabError("config key 'optim.schedule' = 'plateau' needs a periodic metric, which the 2-d toys do not "
                           "have; accepted here: none, step, linear, cosine (stepped every train.plot_every steps)")
