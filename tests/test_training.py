@@ -260,3 +260,40 @@ def test_g_step_freezes_d_weights_and_gives_the_same_g():
     frozen, unfrozen = trained(Spy()), trained(Unfrozen())
     assert seen == [{False}] * 3 + [{True}] * 3
     assert all(torch.equal(frozen[k], unfrozen[k]) for k in frozen)
+
+
+PHASED = ["train.ema=0.9", "optim.schedule=linear",
+          "train.phases=[{epochs: 2}, {epochs: 2, set: {train.latent_opt_alpha: 0.9, optim.lr_g: 1.0e-4}}]"]
+
+
+def test_phases_are_the_chain_of_warm_starts_in_one_run(tmp_path, cache_dir):
+    """A run in phases trains, bit for bit, what the chain it replaces trains: a run of the first phase, then a warm
+    start from its last checkpoint with the second phase's settings (fresh optimisers, the schedule restarted, the
+    data order drawn again from the seed; G, its EMA and D carried on). Cut at the phase boundary and in the middle
+    of the second phase, it resumes to the same weights."""
+    phased = train(tiny(4, PHASED), tmp_path / "phased", progress=False)
+    first = train(tiny(2, ["train.ema=0.9", "optim.schedule=linear"]), tmp_path / "first", progress=False)
+    second = train(tiny(2, ["train.ema=0.9", "optim.schedule=linear", "train.latent_opt_alpha=0.9", "optim.lr_g=1e-4",
+                            f"train.init_from={Run(first).last}"]), tmp_path / "second", progress=False)
+    a, b = torch_load(Run(phased).last), torch_load(Run(second).last)
+    for key in ("G", "G_ema", "D"):
+        assert all(torch.equal(a[key][k], b[key][k]) for k in a[key]), key
+    assert a["opt_g"]["param_groups"][0]["lr"] == b["opt_g"]["param_groups"][0]["lr"] == 0.0  # restarted to 0 again
+    for cut in (2, 3):
+        train(tiny(4, PHASED), tmp_path / f"cut{cut}", progress=False, until_epoch=cut)
+        resumed = train(None, tmp_path / f"cut{cut}", resume=True, progress=False)
+        assert_same_weights(weights(phased), weights(resumed))
+
+
+def test_phase_config_errors():
+    base = ["train.epochs=4"]
+    with pytest.raises(GanlabError, match=r"phases' epochs add up to 3, but train.epochs = 4"):
+        c.load(None, base + ["train.phases=[{epochs: 1}, {epochs: 2}]"])
+    with pytest.raises(GanlabError, match=r"train.phases\[1\].set' changes 'model.discriminator', which cannot change"):
+        c.load(None, base + ["train.phases=[{epochs: 2}, {epochs: 2, set: {model.discriminator: conv}}]"])
+    with pytest.raises(GanlabError, match=r"train.phases\[0\].epochs' = 0 must be an integer >= 1"):
+        c.load(None, base + ["train.phases=[{epochs: 0}, {epochs: 4}]"])
+    with pytest.raises(GanlabError, match=r"unknown keys \['lr'\]"):
+        c.load(None, base + ["train.phases=[{epochs: 4, lr: 1}]"])
+    with pytest.raises(GanlabError, match=r"in train.phases\[1\]: config key 'train.latent_opt_alpha' = -1.0 must be >= 0"):
+        c.load(None, base + ["train.phases=[{epochs: 2}, {epochs: 2, set: {train.latent_opt_alpha: -1}}]"])

@@ -4,6 +4,7 @@ Unknown keys and ill-typed values are errors that name the key and what is accep
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import typing
@@ -136,6 +137,13 @@ class TrainConfig(SchemeSettings):
     #: warm start: a checkpoint written by ganlab train (a run's .pt) whose G, G's EMA, D and prior start this
     #: run; the optimisers, schedules and epoch count start fresh ("" = train from scratch)
     init_from: str = ""
+    #: the run in phases, each like a warm start from the previous one's last epoch: fresh optimisers, the lr
+    #: schedule restarted over the phase's epochs, the data order and the terms' randomness drawn again from the
+    #: seed; G, its EMA, D and the prior carry on. ``[{epochs: 80}, {epochs: 40, set: {train.latent_opt_alpha: 0.9}}]``:
+    #: ``set`` changes keys of train (not epochs, batch_size, device, threads, init_from, phases), optim (not name),
+    #: regularizers or consistency for that phase, relative to this config. The epochs must add up to
+    #: ``train.epochs``. [] = one phase
+    phases: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -217,6 +225,10 @@ def _coerce(key: str, typ: Any, value: Any) -> Any:
             if not isinstance(value, (list, tuple)) or len(value) != len(args):
                 raise ValueError
             return tuple(_coerce(key, a, v) for a, v in zip(args, value))
+        if typ is dict:
+            if not isinstance(value, dict):
+                raise ValueError
+            return dict(value)
         if origin is list:
             (arg,) = typing.get_args(typ)
             if isinstance(value, str):
@@ -229,7 +241,7 @@ def _coerce(key: str, typ: Any, value: Any) -> Any:
     except (ValueError, TypeError, yaml.YAMLError):
         pass
     else:
-        if origin not in (tuple, list) and typ not in (bool, int, float, str):
+        if origin not in (tuple, list) and typ not in (bool, int, float, str, dict):
             raise GanlabError(f"config key '{key}' has an unsupported type {typ}")
     name = getattr(typ, "__name__", str(typ))
     raise GanlabError(f"config key '{key}' = {value!r} is not a valid {name}")
@@ -305,7 +317,80 @@ def validate(cfg: Config) -> Config:
     if cfg.model.discriminator not in DISCRIMINATORS:
         raise GanlabError(f"config key 'model.discriminator' = {cfg.model.discriminator!r} is not accepted; "
                           f"accepted: {', '.join(sorted(DISCRIMINATORS))}")
+    _check_phases(cfg)
     return cfg
+
+
+#: what a phase may not change: the run's shape (data, model, prior, budget) and its bookkeeping
+PHASE_FIXED = {"train.epochs", "train.batch_size", "train.device", "train.threads", "train.init_from", "train.phases",
+               "train.sample_every", "train.checkpoint_every", "optim.name"}
+PHASE_SECTIONS = ("train", "optim", "regularizers", "consistency")
+
+
+def _check_phases(cfg: Config) -> None:
+    if not cfg.train.phases:
+        return
+    for i, phase in enumerate(cfg.train.phases):
+        where = f"train.phases[{i}]"
+        if set(phase) - {"epochs", "set"}:
+            raise GanlabError(f"config key '{where}' has unknown keys {sorted(set(phase) - {'epochs', 'set'})}; "
+                              f"accepted: epochs, set")
+        epochs = phase.get("epochs")
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+            raise GanlabError(f"config key '{where}.epochs' = {epochs!r} must be an integer >= 1")
+        changes = phase.get("set") or {}
+        if not isinstance(changes, dict):
+            raise GanlabError(f"config key '{where}.set' must be a mapping of config keys to values, e.g. "
+                              f"{{train.latent_opt_alpha: 0.9}}")
+        for key in changes:
+            if key in PHASE_FIXED or str(key).split(".")[0] not in PHASE_SECTIONS:
+                raise GanlabError(f"config key '{where}.set' changes {key!r}, which cannot change between phases; "
+                                  f"accepted: keys of {', '.join(PHASE_SECTIONS)} except "
+                                  f"{', '.join(sorted(PHASE_FIXED))}")
+        try:
+            phase_config(cfg, i)  # each phase's config is checked like a whole config
+        except GanlabError as e:
+            raise GanlabError(f"in {where}: {e}") from None
+    total = sum(p["epochs"] for p in cfg.train.phases)
+    if total != cfg.train.epochs:
+        raise GanlabError(f"config key 'train.phases': the phases' epochs add up to {total}, but train.epochs = "
+                          f"{cfg.train.epochs}; make them equal")
+
+
+def phase_config(cfg: Config, index: int) -> Config:
+    """The config phase ``index`` trains with: ``cfg`` with the phase's ``set`` applied (the config itself when the
+    run has no phases)."""
+    if not cfg.train.phases:
+        return cfg
+    changes = cfg.train.phases[index].get("set") or {}
+    tree: dict = {}
+    for key, value in changes.items():
+        node = tree
+        *parents, last = str(key).split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    out = copy.deepcopy(cfg)
+    out.train.phases = []
+    _apply(out, tree)
+    return validate(out)
+
+
+def phase_starts(cfg: Config) -> list[int]:
+    """The epoch count before each phase begins: [0] for a run without phases, [0, 80, 180] for 80 + 100 + ..."""
+    starts = [0]
+    for phase in cfg.train.phases[:-1]:
+        starts.append(starts[-1] + phase["epochs"])
+    return starts
+
+
+def phase_of(cfg: Config, epochs_done: int) -> int:
+    """The phase that trains the epoch after ``epochs_done`` (the last one once the run is over)."""
+    return max(i for i, start in enumerate(phase_starts(cfg)) if start <= epochs_done)
+
+
+def phase_epochs(cfg: Config, index: int) -> int:
+    return cfg.train.phases[index]["epochs"] if cfg.train.phases else cfg.train.epochs
 
 
 def check_loss_output(loss: str, d_out: int) -> None:

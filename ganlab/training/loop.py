@@ -86,7 +86,10 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
     if cfg.train.init_from and source is None:
         trainer.warm_start(cfg.train.init_from)
     if source is not None:
-        trainer.load_state_dict(Checkpoint.load(source))
+        ck = Checkpoint.load(source)
+        if ck.resumable:  # the phase the checkpoint was written in: its optimisers and schedules take its state
+            trainer.enter_phase(config_mod.phase_of(cfg, ck.state[Checkpoint.EPOCH] - 1), fresh=False)
+        trainer.load_state_dict(ck)
     rows = [r for r in read_metrics(run) if r.get("epoch", 0) <= trainer.epoch]
     write_text(run.metrics, "".join(json.dumps(r) + "\n" for r in rows))  # drop epochs after the checkpoint
     board = Board(run, trainer.epoch)
@@ -94,7 +97,10 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
 
     try:
         last_epoch = cfg.train.epochs if until_epoch is None else min(until_epoch, cfg.train.epochs)
+        starts = config_mod.phase_starts(cfg)
         for epoch in range(trainer.epoch + 1, last_epoch + 1):
+            if epoch - 1 in starts[1:] and trainer.phase != starts.index(epoch - 1):
+                trainer.enter_phase(starts.index(epoch - 1))  # as a warm start from the previous epoch would
             t0 = time.perf_counter()
             sums = trainer.train_epoch(real_all, labels_all, progress)
             good = f"the last good checkpoint is {run.last} (epoch {trainer.epoch})" if run.last.exists() else \

@@ -20,7 +20,7 @@ from ..latent import build_prior
 from ..losses import build_loss
 from ..models import Generator, build_discriminator
 from ..checkpoint import Checkpoint
-from .config import Config
+from .config import Config, phase_config, phase_epochs
 from .ema import EMA
 from .schedules import build_schedule, step_schedule
 from .step import GANStep
@@ -55,24 +55,44 @@ class Trainer:
 
     def __init__(self, cfg, device: torch.device, build_nets: Callable[[object], Nets] = mnist_nets,
                  periods: int | None = None, fused: bool = True):
-        self.cfg, self.device = cfg, device
+        self.cfg, self.device, self.fused, self.periods = cfg, device, fused, periods
         torch.manual_seed(cfg.seed)  # G's and D's initial weights
         G, D, prior = build_nets(cfg)
         self.G, self.D, self.prior = G.to(device), D.to(device), prior.to(device)
         self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema else None
-        self.opt_g = build_optimizer(cfg, list(self.G.parameters()) + list(self.prior.parameters()), cfg.optim.lr_g,
-                                     fused)
-        self.opt_d = build_optimizer(cfg, self.D.parameters(), cfg.optim.lr_d, fused)
-        autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if cfg.train.precision == "bf16" \
-            else contextlib.nullcontext
-        periods = periods or cfg.train.epochs
-        self.schedules = [build_schedule(cfg, self.opt_g, periods), build_schedule(cfg, self.opt_d, periods)]
-        self.loss = build_loss(cfg.train.loss, d_out=cfg.model.d_out, distance=cfg.train.mdgan_distance,
-                               lambda2=cfg.train.cn_lambda2)
+        self.rng_after_init = torch.get_rng_state()  # where a warm start's training begins: each phase starts here
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)  # data order, latents, the terms' noise
-        self.step_fn = GANStep(self.G, self.D, self.loss, self.opt_g, self.opt_d, terms=terms_for(cfg, self.loss),
-                               n_critic=cfg.train.n_critic, ema=self.ema, autocast=autocast, generator=self.gen)
+        self.phase = 0
+        self._configure(0)
         self.epoch, self.step, self.elapsed, self.best = 0, 0, 0.0, math.inf
+
+    def _configure(self, index: int) -> None:
+        """Optimisers, lr schedules, loss and step (with its terms) for phase ``index`` (training/config.py
+        ``train.phases``; a run without phases has only phase 0, its whole config)."""
+        phased = hasattr(self.cfg.train, "phases")  # the toys' config has none
+        pc = phase_config(self.cfg, index) if phased else self.cfg
+        device = self.device
+        self.opt_g = build_optimizer(pc, list(self.G.parameters()) + list(self.prior.parameters()), pc.optim.lr_g,
+                                     self.fused)
+        self.opt_d = build_optimizer(pc, self.D.parameters(), pc.optim.lr_d, self.fused)
+        autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if pc.train.precision == "bf16" \
+            else contextlib.nullcontext
+        periods = self.periods or (phase_epochs(self.cfg, index) if phased else self.cfg.train.epochs)
+        self.schedules = [build_schedule(pc, self.opt_g, periods), build_schedule(pc, self.opt_d, periods)]
+        self.loss = build_loss(pc.train.loss, d_out=pc.model.d_out, distance=pc.train.mdgan_distance,
+                               lambda2=pc.train.cn_lambda2)
+        self.step_fn = GANStep(self.G, self.D, self.loss, self.opt_g, self.opt_d, terms=terms_for(pc, self.loss),
+                               n_critic=pc.train.n_critic, ema=self.ema, autocast=autocast, generator=self.gen)
+        self.phase = index
+
+    def enter_phase(self, index: int, fresh: bool = True) -> None:
+        """Switch to phase ``index``. ``fresh``: as a warm start would begin it (new optimisers and schedules, torch's
+        RNG and the data-order generator as right after the networks were built); otherwise only its settings, for
+        a checkpoint of that phase to be loaded into."""
+        self._configure(index)
+        if fresh:
+            torch.set_rng_state(self.rng_after_init)
+            self.gen.manual_seed(self.cfg.seed)
 
     @property
     def G_out(self) -> torch.nn.Module:
