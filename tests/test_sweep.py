@@ -87,6 +87,13 @@ def test_resume_refuses_a_changed_spec_and_a_folder_that_is_not_a_sweep(tmp_path
     assert engine.open_sweep(out, parse(yaml.safe_load(annotated.read_text())), resume=True)["rows"][0]["report"] \
         == {"fid": 63.99, "source": "001"}
     assert json.loads((out / engine.SWEEP_FILE).read_text())["rows"][0]["report"]["fid"] == 63.99
+    # a record written before ganlab had a config key (here train.phases, session 13) resumes: the key's default
+    # trains what the record's config trained
+    old = json.loads((out / engine.SWEEP_FILE).read_text())
+    for t in old["trials"]:
+        del t["config"]["train"]["phases"]
+    write_json(out / engine.SWEEP_FILE, old)
+    engine.open_sweep(out, parse(yaml.safe_load(annotated.read_text())), resume=True)
     assert cli.main(["sweep", str(spec_file(tmp_path)), "--out", str(out)]) == 2
     assert "holds a sweep already" in capsys.readouterr().err
     assert cli.main(["sweep", "--resume", str(tmp_path)]) == 2

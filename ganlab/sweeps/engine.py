@@ -182,7 +182,10 @@ def _what_runs(record: dict) -> dict:
     evaluation and search; not the SPEC's wording, the threads a trial gets, nor the reports' own numbers."""
     d = {"stop": None, **{k: v for k, v in record.items() if k != "spec"}}  # records made before 'stop' existed
     d["evaluate"] = {"full_seeds": [], **d["evaluate"]}  # and before full_seeds
-    d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]
+    # each config with every key filled in: a key that ganlab gained after the sweep was recorded (e.g.
+    # train.phases) holds its default, which trains what the record's config trained
+    d["trials"] = [{**t, "config": spec_mod.comparable(config_mod.to_dict(config_mod.from_dict(t["config"])))}
+                   for t in record["trials"]]
     return _without_reports(d)
 
 
