@@ -13,6 +13,7 @@ import json
 import time
 
 import torch
+from machine import describe, flops, machine
 
 from ganlab.data import mnist
 from ganlab.metrics import density_coverage, precision_recall
@@ -48,11 +49,19 @@ def main() -> None:
         dn, cv = density_coverage.density_coverage(rf, ff)
         results[name] = {"images_per_s": speed, "fid": fid(rf, ff), "precision": pr, "recall": rc,
                          "density": dn, "coverage": cv}
-    print(f"threads={torch.get_num_threads()}  n={args.n} generated vs {args.n} MNIST test  run={args.run}")
-    print(f"{'path':24s} {'img/s':>7s} {'10k min':>8s} {'FID':>8s} {'P':>6s} {'R':>6s} {'D':>6s} {'C':>6s}")
+    m = machine()
+    per_image = flops(lambda: paths["fp32 (default)"](fakes[:1], progress=False))
+    print(describe(m))
+    print(f"threads={torch.get_num_threads()}  n={args.n} generated vs {args.n} MNIST test  run={args.run}  "
+          f"Inception: {per_image / 1e9:.1f} GFLOP per image")
+    print(f"{'path':24s} {'img/s':>7s} {'10k min':>8s} {'GFLOP/s':>8s} {'of peak':>8s} {'FID':>8s} {'P':>6s} "
+          f"{'R':>6s} {'D':>6s} {'C':>6s}")
     for name, r in results.items():
-        print(f"{name:24s} {r['images_per_s']:7.1f} {10000 / r['images_per_s'] / 60:8.1f} {r['fid']:8.3f} "
-              f"{r['precision']:6.3f} {r['recall']:6.3f} {r['density']:6.3f} {r['coverage']:6.3f}")
+        gflops = r["images_per_s"] * per_image / 1e9
+        peak = m["gemm_gflops_bf16" if "bf16" in name else "gemm_gflops_fp32"]
+        print(f"{name:24s} {r['images_per_s']:7.1f} {10000 / r['images_per_s'] / 60:8.1f} {gflops:8.1f} "
+              f"{100 * gflops / peak:7.1f}% {r['fid']:8.3f} {r['precision']:6.3f} {r['recall']:6.3f} "
+              f"{r['density']:6.3f} {r['coverage']:6.3f}")
     a, b = results["bf16 (--precision bf16)"], results["fp32 (default)"]
     print(f"bf16 vs fp32: FID {100 * (a['fid'] - b['fid']) / b['fid']:+.2f} %, precision {a['precision'] - b['precision']:+.4f}, "
           f"recall {a['recall'] - b['recall']:+.4f}")

@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from machine import describe, flops, machine
+
 from ganlab.data import mnist
 from ganlab.models import Generator, build_discriminator
 from ganlab.training import config as config_mod
@@ -90,6 +92,24 @@ def ganlab_loop(steps: int, precision: str) -> float:
     return row["images_per_s"] / 64
 
 
+def step_flops() -> dict:
+    """FLOPs of one step at batch 64: the template's (D on real and on fakes, a fresh G forward for G's step, D's
+    weight gradients in G's step) and ganlab's (G's step reuses the D step's fakes; D's weights frozen in it)."""
+    from ganlab.training.step import GANStep
+    from ganlab.training.trainer import Trainer
+
+    trainer = Trainer(config_mod.load(None, []), torch.device("cpu"))
+    x, y, acc = torch.rand(64, 784) * 2 - 1, torch.zeros(64, dtype=torch.long), GANStep.stats("cpu")
+    G, D = Generator(), SigmoidD()
+
+    def template_step():
+        crit = nn.BCELoss()
+        (crit(D(x), torch.ones(64, 1)) + crit(D(G(torch.randn(64, 100))), torch.zeros(64, 1))).backward()
+        crit(D(G(torch.randn(64, 100))), torch.ones(64, 1)).backward()
+
+    return {"template": flops(template_step), "ganlab": flops(lambda: trainer.train_step(x, y, acc))}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=400)
@@ -98,14 +118,23 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     images = mnist.load().train_x
+    m = machine()
     results = {"naive (platform template)": naive(images, args.steps),
                "ganlab fp32 (default)": ganlab_loop(args.steps, "fp32"),
                "ganlab bf16 autocast": ganlab_loop(args.steps, "bf16")}
-    print(f"threads={torch.get_num_threads()}  steps={args.steps}  batch=64")
-    print(f"{'loop':28s} {'it/s':>8s} {'epochs/min':>11s} {'100 epochs':>11s}")
+    per_step = step_flops()
+    print(describe(m))
+    print(f"threads={torch.get_num_threads()}  steps={args.steps}  batch=64  "
+          f"GFLOP per step: template {per_step['template'] / 1e9:.2f}, ganlab {per_step['ganlab'] / 1e9:.2f}")
+    print(f"{'loop':28s} {'it/s':>8s} {'x template':>10s} {'epochs/min':>11s} {'100 epochs':>11s} {'GFLOP/s':>8s} "
+          f"{'of peak':>8s}")
+    ref = results["naive (platform template)"]
     for name, its in results.items():
         epm = its * 60 / STEPS_PER_EPOCH
-        print(f"{name:28s} {its:8.1f} {epm:11.2f} {100 / epm:9.1f} min")
+        gflops = its * per_step["template" if name.startswith("naive") else "ganlab"] / 1e9
+        peak = m["gemm_gflops_bf16" if "bf16" in name else "gemm_gflops_fp32"]
+        print(f"{name:28s} {its:8.1f} {its / ref:10.2f} {epm:11.2f} {100 / epm:9.1f} min {gflops:8.1f} "
+              f"{100 * gflops / peak:7.1f}%")
 
 
 if __name__ == "__main__":

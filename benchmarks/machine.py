@@ -1,0 +1,79 @@
+"""What the machine can do, printed beside every speed benchmark (issue 23): the CPU model, its matrix-product
+extensions (AVX-512, AVX-512 BF16, AMX), and torch's measured GEMM peak in fp32 and bf16 at the thread count in use.
+A benchmark reports its achieved GFLOP/s against these peaks, so the headroom is visible.
+
+    python benchmarks/machine.py [--threads N]
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+FLAGS = ("avx512f", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
+
+
+def cpu() -> dict:
+    """The CPU model and which of ``FLAGS`` it has (from /proc/cpuinfo; the processor string elsewhere)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    info = Path("/proc/cpuinfo")
+    if info.is_file():
+        for line in info.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model in ("", platform.machine(), platform.processor()):
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    return {"model": model, "cores_torch_uses": torch.get_num_threads(),
+            **{flag: flag in flags for flag in FLAGS}}
+
+
+def gemm_peak(dtype: torch.dtype, size: int = 1024, seconds: float = 2.0) -> float:
+    """GFLOP/s of torch.mm on two size x size matrices of ``dtype``, best of repeated calls over ``seconds``."""
+    a = torch.randn(size, size).to(dtype)
+    b = torch.randn(size, size).to(dtype)
+    torch.mm(a, b)  # warm-up: kernels chosen, pages touched
+    best, end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * size ** 3 / (time.perf_counter() - t0) / 1e9)
+    return best
+
+
+def machine(seconds: float = 2.0) -> dict:
+    return {**cpu(), "gemm_gflops_fp32": round(gemm_peak(torch.float32, seconds=seconds), 1),
+            "gemm_gflops_bf16": round(gemm_peak(torch.bfloat16, seconds=seconds), 1)}
+
+
+def describe(m: dict) -> str:
+    ext = ", ".join(f for f in FLAGS if m.get(f)) or "none of " + ", ".join(FLAGS)
+    return (f"CPU {m['model']} ({ext}); torch threads {m['cores_torch_uses']}; GEMM peak fp32 "
+            f"{m['gemm_gflops_fp32']:.0f} GFLOP/s, bf16 {m['gemm_gflops_bf16']:.0f} GFLOP/s "
+            f"({m['gemm_gflops_bf16'] / m['gemm_gflops_fp32']:.1f}x)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--threads", type=int, default=0)
+    args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(describe(machine()))
+
+
+if __name__ == "__main__":
+    main()
+
+
+def flops(fn) -> int:
+    """Floating-point operations of one call of ``fn`` (torch's FlopCounterMode: matrix products and
+    convolutions, forward and backward), for achieved GFLOP/s = calls/s x flops."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
