@@ -366,10 +366,15 @@ def run_sweep(spec: Spec | None, out: str | os.PathLike, *, resume: bool = False
         trainable = tune.with_resources(
             tune.with_parameters(run_trial, out=str(out), sweep=sweep, cache_dir=cache_dir, threads=threads),
             {"cpu": threads})
-        path = str(out / EXPERIMENT)
-        if tune.Tuner.can_restore(path):
-            tuner = tune.Tuner.restore(path, trainable, resume_unfinished=True, resume_errored=True)
+        path = out / EXPERIMENT
+        if spec.search and tune.Tuner.can_restore(str(path)):  # Optuna's state (the points it sampled) lives there
+            tuner = tune.Tuner.restore(str(path), trainable, resume_unfinished=True, resume_errored=True)
         else:
+            if path.exists():
+                # a grid sweep resumed: a fresh Tune experiment over the same trials, in the SPEC's order (a restored
+                # one runs its pending trials in another order). The state is in the trial folders: a finished trial
+                # is adopted, an unfinished one resumes from its last.pt. The old experiment is kept beside.
+                path.rename(out / f"{EXPERIMENT}-{time.strftime('%Y%m%d-%H%M%S')}")
             tuner = tune.Tuner(trainable, param_space=_param_space(spec, sweep),
                                tune_config=_tune_config(spec), run_config=_run_config(out, quiet))
         n = spec.search["trials"] if spec.search else len(sweep["trials"])
