@@ -106,7 +106,7 @@ def build_config(row: Row, seed: int, epochs: int | None, extra: dict):
         overrides["train.epochs"] = epochs
     try:
         cfg = config_mod.from_dict(row.mapping)
-        config_mod._apply(cfg, _tree(overrides))
+        config_mod._apply(cfg, config_mod.dotted_tree(overrides))
         return config_mod.validate(cfg)
     except GanlabError as exc:
         raise GanlabError(f"SPEC row '{row.name}' ({row.source}): {exc}") from None
@@ -127,17 +127,6 @@ def comparable(mapping: dict) -> dict:
     if not d.get("eval", {}).get("every"):
         d.pop("eval", None)
     return d
-
-
-def _tree(flat: dict) -> dict:
-    tree: dict = {}
-    for key, value in flat.items():
-        node = tree
-        parts = str(key).split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return tree
 
 
 def _flat(key: str, value: Any) -> dict:

@@ -362,17 +362,9 @@ def phase_config(cfg: Config, index: int) -> Config:
     run has no phases)."""
     if not cfg.train.phases:
         return cfg
-    changes = cfg.train.phases[index].get("set") or {}
-    tree: dict = {}
-    for key, value in changes.items():
-        node = tree
-        *parents, last = str(key).split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
     out = copy.deepcopy(cfg)
     out.train.phases = []
-    _apply(out, tree)
+    _apply(out, dotted_tree(cfg.train.phases[index].get("set") or {}))
     return validate(out)
 
 
@@ -405,6 +397,18 @@ def get(cfg: Config, dotted: str) -> Any:
     for part in dotted.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def dotted_tree(flat: dict) -> dict:
+    """``{"optim.lr_d": 1, "train.ema": 0.9}`` -> ``{"optim": {"lr_d": 1}, "train": {"ema": 0.9}}``."""
+    tree: dict = {}
+    for key, value in flat.items():
+        node = tree
+        *parents, last = str(key).split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return tree
 
 
 def parse_overrides(items: list[str] | None) -> dict:

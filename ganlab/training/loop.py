@@ -97,10 +97,9 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
 
     try:
         last_epoch = cfg.train.epochs if until_epoch is None else min(until_epoch, cfg.train.epochs)
-        starts = config_mod.phase_starts(cfg)
         for epoch in range(trainer.epoch + 1, last_epoch + 1):
-            if epoch - 1 in starts[1:] and trainer.phase != starts.index(epoch - 1):
-                trainer.enter_phase(starts.index(epoch - 1))  # as a warm start from the previous epoch would
+            if config_mod.phase_of(cfg, epoch - 1) != trainer.phase:  # a new phase begins as a warm start would
+                trainer.enter_phase(config_mod.phase_of(cfg, epoch - 1))
             t0 = time.perf_counter()
             sums = trainer.train_epoch(real_all, labels_all, progress)
             good = f"the last good checkpoint is {run.last} (epoch {trainer.epoch})" if run.last.exists() else \
@@ -169,24 +168,19 @@ class Probe:
 
     def __init__(self, G: torch.nn.Module, prior, seed: int, device):
         self.seed, self.device = seed, device
-        self.last = self._images(G, prior)
+        self.last = self._measure(G, prior, saturated=False)[0]
 
-    def _images(self, G, prior) -> torch.Tensor:
-        was = G.training
-        G.eval()
-        with torch.no_grad():
-            out = G(prior.sample(1000, torch.Generator(device=self.device).manual_seed(self.seed + 1), self.device))
-        G.train(was)
-        return out
-
-    def __call__(self, G: torch.nn.Module, prior) -> dict:
+    def _measure(self, G, prior, saturated: bool = True) -> tuple[torch.Tensor, dict]:
         was = G.training
         G.eval()
         with torch.no_grad():
             z = prior.sample(1000, torch.Generator(device=self.device).manual_seed(self.seed + 1), self.device)
-            sat = saturation(G, z)
-            out = G(z)
+            out, sat = G(z), (saturation(G, z) if saturated else {})
         G.train(was)
+        return out, sat
+
+    def __call__(self, G: torch.nn.Module, prior) -> dict:
+        out, sat = self._measure(G, prior)
         drift, self.last = (out - self.last).abs().mean().item(), out
         return {"g_saturated": sat["saturated"], "g_pixel_std": sat["pixel_std"], "g_drift": drift}
 

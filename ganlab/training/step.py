@@ -25,6 +25,8 @@ class GANStep:
         self.G, self.D, self.loss, self.opt_g, self.opt_d = G, D, loss, opt_g, opt_d
         self.terms = list(terms) if terms is not None else build_terms(loss, **settings)
         self.n_critic, self.ema, self.autocast, self.generator = n_critic, ema, autocast, generator
+        # G's step needs D's input gradient only, unless a term differentiates through D's weights (unrolling)
+        self.freeze_d = not any(t.needs_d_weights_in_g for t in self.terms)
 
     @staticmethod
     def stats(device) -> torch.Tensor:
@@ -51,7 +53,7 @@ class GANStep:
             acc[D_FAKE] += loss.score(d_fake).mean()
         if step % self.n_critic:
             return
-        with _frozen(D, unless=any(t.needs_d_weights_in_g for t in terms)):  # G's step needs D's input gradient
+        with _frozen(D) if self.freeze_d else contextlib.nullcontext():
             with self.autocast():
                 views = [v for v in (t.d_view(self, b) for t in terms) if v is not None]
                 d_fake_g = (views[0] if views else D(fake)).float()
@@ -64,12 +66,12 @@ class GANStep:
 
 
 @contextlib.contextmanager
-def _frozen(net: torch.nn.Module, unless: bool = False):
+def _frozen(net: torch.nn.Module):
     """``net``'s trainable parameters do not require grad inside the block: a backward pass through ``net`` computes
     the gradient for its input but skips its weight gradients (in G's step, the weight gradients of D were computed
     and thrown away by D's next zero_grad: 9 % of a step's multiply-adds on the MLP pair). G's gradients are the same
-    bit for bit. ``unless``: leave them as they are (a term differentiates through D's weights)."""
-    params = [] if unless else [p for p in net.parameters() if p.requires_grad]
+    bit for bit."""
+    params = [p for p in net.parameters() if p.requires_grad]
     for p in params:
         p.requires_grad_(False)
     try:

@@ -62,7 +62,6 @@ class Trainer:
         self.ema = EMA(self.G, cfg.train.ema) if cfg.train.ema else None
         self.rng_after_init = torch.get_rng_state()  # where a warm start's training begins: each phase starts here
         self.gen = torch.Generator(device=device).manual_seed(cfg.seed)  # data order, latents, the terms' noise
-        self.phase = 0
         self._configure(0)
         self.epoch, self.step, self.elapsed, self.best = 0, 0, 0.0, math.inf
 
