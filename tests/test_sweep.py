@@ -396,3 +396,52 @@ def test_the_full_protocol_for_some_seeds_only(tmp_path):
     old["evaluate"].pop("full_seeds")  # as sweeps recorded it before
     new = engine._sweep_record(parse(yaml.safe_load(spec_file(tmp_path, "new.yaml").read_text())))
     assert engine._what_runs(old) == engine._what_runs(new)
+
+
+def test_a_trial_recorded_before_a_config_key_existed_is_adopted_not_failed(tmp_path, cache_dir):
+    """A finished trial whose sweep record predates train.phases (session 13's restart of the reports' sweep) is
+    adopted as finished, not refused as 'another config'; and a trial that fails after it finished keeps its
+    finished record inside the failure."""
+    from ganlab.sweeps.engine import _fail, train_trial
+    from ganlab.training import config as c
+    from ganlab.training.loop import train
+
+    run = train(c.load(None, ["data.subset=64", "train.epochs=1", "train.threads=1"]), tmp_path / "t", progress=False)
+    old = c.to_dict(c.load(None, ["data.subset=64", "train.epochs=1"]))
+    del old["train"]["phases"]  # as the record stored it
+    got = train_trial({"name": "t", "config": old}, Path(run), 1, cache_dir, None)
+    assert got["epochs"] == 1
+    done = {"name": "t", "status": "done", "metrics": {"mnist_fid": 1.0}}
+    write_json(Path(run) / "trial.json", done)
+    _fail(Path(run), {"name": "t"}, "some failure\nwith a second line")
+    kept = json.loads((Path(run) / "trial.json").read_text())
+    assert kept["status"] == "failed" and kept["reason"] == "some failure" and kept["earlier"] == done
+
+
+def test_trials_run_without_ray_and_their_packed_folders_are_adopted(tmp_path, cache_dir):
+    """scripts/device_trials.py (trials of a sweep folder in parallel processes, no Ray, e.g. on a lent GPU): the
+    trial folder it writes and packs, without optimiser states, is adopted by the sweep as finished: not trained
+    again, its evaluation reused."""
+    spec = spec_file(tmp_path, seeds=[0], epochs=1, set={**TINY, "data.subset": 64}, evaluate={"n": 100})
+    sweep = tmp_path / "sw"
+    sweep.mkdir()
+    write_json(sweep / "sweep.json", engine._sweep_record(parse(yaml.safe_load(spec.read_text()))))
+    env = {**os.environ, "GANLAB_CACHE": str(cache_dir)}
+    res = subprocess.run([sys.executable, "scripts/device_trials.py", str(sweep), "--trials", "vanilla-s0",
+                          "--device", "cpu", "--workers", "1", "--deadline", "500", "--every", "0.5",
+                          "--pack", str(tmp_path / "pack")], capture_output=True, text=True, timeout=600, env=env,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert res.returncode == 0 and "finished 1: ['vanilla-s0']" in res.stdout, res.stdout + res.stderr
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "sweep.json").write_bytes((sweep / "sweep.json").read_bytes())
+    parts = sorted((tmp_path / "pack").glob("trials.tar.*"))
+    (tmp_path / "all.tar").write_bytes(b"".join(p.read_bytes() for p in parts))
+    subprocess.run(["tar", "xf", str(tmp_path / "all.tar"), "-C", str(here)], check=True)
+    ck = torch_load(here / "trials" / "vanilla-s0" / "checkpoints" / "last.pt")
+    assert "opt_g" not in ck and "G" in ck and "D" in ck
+    record = json.loads((here / "sweep.json").read_text())
+    before = (here / "trials" / "vanilla-s0" / "metrics.jsonl").read_text()
+    final = engine.execute_trial(record["trials"][0], engine._spec_from(record), here, cache_dir=cache_dir)
+    assert final["status"] == "done" and final["epochs"] == 1 and final["device"].startswith("cpu")
+    assert (here / "trials" / "vanilla-s0" / "metrics.jsonl").read_text() == before  # not trained again

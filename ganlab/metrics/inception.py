@@ -181,6 +181,8 @@ class FeatureExtractor:
         self.network_sha256 = INCEPTION_WHEEL.sha256
         self.precision = precision
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.device.type == "cuda":  # fp32 means fp32 on a GPU too: no TF32 in its convolutions and products
+            torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
         self.batch_size = batch_size
         self.dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         self.net = FoldedInception(load_torchscript(self.path)).eval()

@@ -44,24 +44,46 @@ from .table import write_table
 # ---------------------------------------------------------------- the trial (runs in a Ray worker)
 
 def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None, threads: int = 1) -> None:
-    """One trial: train its config into OUT/trials/NAME (resuming what is there), then evaluate it."""
+    """One trial in a Ray worker: ``execute_trial``, each epoch and the end reported to Tune."""
     from ray import tune
 
     spec = _spec_from(sweep)
     trial = _trial_of(params, spec)
-    run_dir = Path(out) / TRIALS / trial["name"]
-    record = {"name": trial["name"], "row": trial["row"], "seed": trial["seed"], "point": trial.get("point", {})}
 
     def report(row: dict) -> None:
         with tempfile.TemporaryDirectory() as d:
             write_json(Path(d) / "epoch.json", {"run": trial["name"], "epoch": row["epoch"]})
             tune.report({**_numbers(row), "trial": trial["name"]}, checkpoint=tune.Checkpoint.from_directory(d))
+
+    try:
+        final = execute_trial(trial, spec, out, threads, cache_dir, report)
+    except RunInUse:  # another process still trains it (e.g. a trial of a killed sweep): retried on --resume
+        raise
+    except GanlabError as exc:  # recorded by execute_trial; the sweep goes on
+        tune.report({"trial": trial["name"], "failed": 1, "reason": str(exc).splitlines()[0]})
+        return
+    tune.report({**_numbers(final["metrics"]), "trial": trial["name"], "done": 1,
+                 **({"objective": final["objective"]} if spec.search else {})})
+
+
+def execute_trial(trial: dict, spec: Spec, out: str | os.PathLike, threads: int = 1, cache_dir: str | None = None,
+                  on_epoch=None, device: str | None = None) -> dict:
+    """One trial, with or without Ray: train its config into OUT/trials/NAME (resuming what is there; a new run on
+    ``device`` when given, e.g. cuda), stop it when it meets the stopping rule, evaluate it and its samplers, and
+    write its trial.json; returns that record. A GanlabError (a diverging run, a bad input) is recorded as the
+    trial's failure and raised again; any other error is recorded and raised (Tune retries it on --resume)."""
+    run_dir = Path(out) / TRIALS / trial["name"]
+    record = {"name": trial["name"], "row": trial["row"], "seed": trial["seed"], "point": trial.get("point", {})}
+
+    def each_epoch(row: dict) -> None:
+        if on_epoch:
+            on_epoch(row)
         stop_mod.enforce(spec.stop, run_dir)  # after the epoch is saved and reported
 
     try:
         collapsed = None
         try:
-            summary = train_trial(trial, run_dir, threads, cache_dir, report, spec.stop)
+            summary = train_trial(trial, run_dir, threads, cache_dir, each_epoch, spec.stop, device)
         except stop_mod.Collapsed as exc:  # measured as it is, recorded with its dead epochs; no samplers
             collapsed, summary = {"first": exc.first, "last": exc.last, "reason": str(exc)}, _partial(run_dir, trial)
         evaluation = spec_mod.evaluation_for(spec.evaluate, trial["seed"])
@@ -74,21 +96,26 @@ def run_trial(params: dict, out: str, sweep: dict, cache_dir: str | None = None,
         if spec.search:
             final["objective"] = objective(run_dir, spec, metrics, cache_dir)
         write_json(run_dir / TRIAL_FILE, final)
-        tune.report({**_numbers(metrics), "trial": trial["name"], "done": 1,
-                     **({"objective": final["objective"]} if spec.search else {})})
-    except RunInUse:  # another process still trains it (e.g. a trial of a killed sweep): retried on --resume
+        return final
+    except RunInUse:
         raise
-    except GanlabError as exc:  # a diverging run, a bad input: deterministic, recorded, the sweep goes on
+    except GanlabError as exc:
         _fail(run_dir, record, str(exc))
-        tune.report({"trial": trial["name"], "failed": 1, "reason": str(exc).splitlines()[0]})
-    except Exception as exc:  # anything else: recorded, and Tune marks the trial errored (retried on --resume)
+        raise
+    except Exception as exc:
         _fail(run_dir, record, f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}")
         raise
 
 
 def _fail(run_dir: Path, record: dict, reason: str) -> None:
+    """Record the failure; a finished trial's earlier record is kept inside it (``earlier``), never lost."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / TRIAL_FILE, {**record, "status": "failed", "reason": reason.splitlines()[0]})
+    path = run_dir / TRIAL_FILE
+    earlier = read_json(path) if path.is_file() else {}
+    failed = {**record, "status": "failed", "reason": reason.splitlines()[0]}
+    if earlier.get("status") == "done" or "earlier" in earlier:
+        failed["earlier"] = earlier.get("earlier", earlier)
+    write_json(path, failed)
 
 
 def _numbers(row: dict) -> dict:
@@ -104,15 +131,18 @@ def _partial(run_dir: Path, trial: dict) -> dict:
 
 
 def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None, on_epoch,
-                stop: dict | None = None) -> dict:
+                stop: dict | None = None, device: str | None = None) -> dict:
     """Train (or resume, or keep) the trial's run directory; its training seconds and generator steps. A run that
-    already meets the stopping rule is not trained further (stop.Collapsed)."""
+    already meets the stopping rule is not trained further (stop.Collapsed). ``device`` (a runtime key, like the
+    threads) places a new run; a resumed one keeps the device it was started on."""
     cfg = config_mod.from_dict(trial["config"])
     cfg.train.threads = threads
+    if device:
+        cfg.train.device = device
     run = Run(run_dir)
     if run.config.is_file():
         have = spec_mod.comparable(config_mod.to_dict(load_config(run)))
-        want = spec_mod.comparable(trial["config"])
+        want = spec_mod.comparable(trial["config"])  # both with defaults filled in: an older record still matches
         if have != want:
             raise GanlabError(f"{run_dir} holds a run of another config ({spec_mod.difference(have, want)}); "
                               f"move it away or use another sweep folder")
@@ -124,7 +154,8 @@ def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None,
     summary = read_json(run.summary)
     steps = (summary.get("final") or {}).get("step", 0)
     return {"train_seconds": summary["wall_seconds"], "epochs": summary["epochs"],
-            "g_steps": steps // max(cfg.train.n_critic, 1)}
+            "g_steps": steps // max(cfg.train.n_critic, 1),
+            **({"device": summary["device"]} if "device" in summary else {})}  # runs finished before it was kept: none
 
 
 def evaluate_trial(run_dir: Path, evaluate: dict, cache_dir: str | None, ref: str | None = None,
@@ -182,10 +213,7 @@ def _what_runs(record: dict) -> dict:
     evaluation and search; not the SPEC's wording, the threads a trial gets, nor the reports' own numbers."""
     d = {"stop": None, **{k: v for k, v in record.items() if k != "spec"}}  # records made before 'stop' existed
     d["evaluate"] = {"full_seeds": [], **d["evaluate"]}  # and before full_seeds
-    # each config with every key filled in: a key that ganlab gained after the sweep was recorded (e.g.
-    # train.phases) holds its default, which trains what the record's config trained
-    d["trials"] = [{**t, "config": spec_mod.comparable(config_mod.to_dict(config_mod.from_dict(t["config"])))}
-                   for t in record["trials"]]
+    d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]  # defaults filled in
     return _without_reports(d)
 
 

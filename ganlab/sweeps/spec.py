@@ -119,9 +119,11 @@ def evaluation_for(evaluate: dict, seed: int) -> dict:
 
 
 def comparable(mapping: dict) -> dict:
-    """A trial's config without the keys a sweep sets per machine (threads, device), and without the periodic
-    evaluation's settings when it is off (eval.every 0: they change nothing)."""
-    d = copy.deepcopy(mapping)
+    """A trial's config with every key filled in (a key that ganlab gained after the config was written, e.g.
+    train.phases, holds its default, which trains what the older config trained), without the keys a sweep sets per
+    machine (threads, device), and without the periodic evaluation's settings when it is off (eval.every 0: they
+    change nothing)."""
+    d = config_mod.to_dict(config_mod.from_dict(copy.deepcopy(mapping)))
     for section, key in RUNTIME_KEYS:
         d.get(section, {}).pop(key, None)
     if not d.get("eval", {}).get("every"):

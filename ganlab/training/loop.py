@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import time
 from pathlib import Path
 from typing import Callable
@@ -32,11 +33,12 @@ EXPLODED = 1e8  # an epoch's mean |loss| past this is a divergence, finite or no
 
 
 def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise GanlabError("config key 'train.device' = 'cuda' but no CUDA device is available; use auto or cpu")
-    return torch.device(name)
+    device = torch.device("cuda" if name == "auto" and torch.cuda.is_available() else "cpu" if name == "auto" else name)
+    if device.type == "cuda":  # fp32 (train.precision) means fp32 on a GPU too: no TF32 in convolutions or products
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    return device
 
 
 def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, until_epoch: int | None = None,
@@ -155,7 +157,7 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
     finally:
         board.close()
     if trainer.epoch >= cfg.train.epochs:
-        _finish(run, cfg, trainer.elapsed)
+        _finish(run, cfg, trainer.elapsed, trainer.device)
     return run.path
 
 
@@ -228,9 +230,21 @@ class PeriodicEval:
         return {k: res[k] for k in self.SCALARS if k in res}
 
 
-def _finish(run: Run, cfg: Config, elapsed: float) -> None:
+def hardware(device: torch.device) -> str:
+    """Where a run trained, in words: ``cuda (NVIDIA H200)``, ``cpu (AMD EPYC 9R14 96-Core Processor)``."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    model = platform.processor()
+    info = Path("/proc/cpuinfo")
+    if info.is_file():
+        model = next((line.partition(":")[2].strip() for line in info.read_text().splitlines()
+                      if line.startswith("model name")), model)
+    return f"{device.type} ({model or platform.machine()})"
+
+
+def _finish(run: Run, cfg: Config, elapsed: float, device: torch.device) -> None:
     rows = read_metrics(run)
     write_json(run.summary, {"epochs": cfg.train.epochs, "wall_seconds": round(elapsed, 1),
-                             "final": rows[-1] if rows else None})
+                             "final": rows[-1] if rows else None, "device": hardware(device)})
 
     plot_metrics(rows, run.path / "metrics.png")
