@@ -31,6 +31,8 @@ CASES = {
     "lsgan-sigmoid": (((sig(2) - 1) ** 2 + (sig(-1) - 1) ** 2) / 2 + (sig(0.5) ** 2 + sig(-3) ** 2) / 2,
                       ((sig(0.5) - 1) ** 2 + (sig(-3) - 1) ** 2) / 2),
     "cn-lsgan": (((2 - 1) ** 2 + (-1 - 1) ** 2) / 2 + (0.5 ** 2 + 3 ** 2) / 2, ((0.5 - 1) ** 2 + (-3 - 1) ** 2) / 2),
+    # pairs (2, 0.5) and (-1, -3): D softplus(fake - real), G softplus(real - fake)
+    "rpgan": ((sp(0.5 - 2) + sp(-3 + 1)) / 2, (sp(2 - 0.5) + sp(-1 + 3)) / 2),
 }
 
 
@@ -39,7 +41,40 @@ def test_loss_against_hand_computed_values(name):
     loss = build_loss(name)
     d_expected, g_expected = CASES[name]
     assert loss.d_loss(REAL, FAKE).item() == pytest.approx(d_expected, rel=1e-6)
-    assert loss.g_loss(FAKE).item() == pytest.approx(g_expected, rel=1e-6)
+    g = loss.g_loss(FAKE, REAL) if loss.g_needs_real else loss.g_loss(FAKE)
+    assert g.item() == pytest.approx(g_expected, rel=1e-6)
+
+
+def test_a_relativistic_g_step_pairs_each_fake_with_its_real_through_the_updated_d():
+    """rpgan: G's update is the gradient of mean softplus(D(x) - D(G(z))) with D already updated in the same step,
+    each fake paired with the real at its batch position (a G step that ignored the reals would differ)."""
+    from ganlab.training.step import GANStep
+
+    torch.manual_seed(0)
+    G, D = torch.nn.Linear(3, 4), torch.nn.Sequential(torch.nn.Linear(4, 1), torch.nn.Flatten(0))
+    x, z = torch.randn(5, 4), torch.randn(5, 3)
+    opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
+    loss = build_loss("rpgan")
+    Dw = [p.detach().clone() for p in D.parameters()]
+    Gw = [p.detach().clone() for p in G.parameters()]
+    GANStep(G, D, loss, opt_g, opt_d)(x, z, 1, GANStep.stats("cpu"))
+    # by hand: D's SGD step on softplus(D(G(z)) - D(x)), then G's on softplus(D'(x) - D'(G(z)))
+    G2, D2 = torch.nn.Linear(3, 4), torch.nn.Sequential(torch.nn.Linear(4, 1), torch.nn.Flatten(0))
+    with torch.no_grad():
+        for p, w in zip(list(G2.parameters()) + list(D2.parameters()), Gw + Dw):
+            p.copy_(w)
+    fake = G2(z).detach()
+    torch.nn.functional.softplus(D2(fake) - D2(x)).mean().backward()
+    with torch.no_grad():
+        for p in D2.parameters():
+            p -= 0.1 * p.grad
+    torch.nn.functional.softplus(D2(x).detach() - D2(G2(z))).mean().backward()
+    with torch.no_grad():
+        expected = [p - 0.1 * p.grad for p in G2.parameters()]
+    for p, e in zip(G.parameters(), expected):
+        assert torch.allclose(p, e, atol=1e-6)
+    for p, e in zip(D.parameters(), D2.parameters()):
+        assert torch.allclose(p, e, atol=1e-6)
 
 
 def test_every_registered_loss_is_tested():
@@ -86,7 +121,7 @@ def test_mdgan_pull_survives_far_embeddings():
 
 
 def test_unknown_loss():
-    with pytest.raises(GanlabError, match="accepted: cn-lsgan, hinge, lsgan, lsgan-sigmoid, md-gan, ns, saturating, wgan"):
+    with pytest.raises(GanlabError, match="accepted: cn-lsgan, hinge, lsgan, lsgan-sigmoid, md-gan, ns, rpgan, saturating, wgan"):
         build_loss("nope")
 
 

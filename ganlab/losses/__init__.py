@@ -1,7 +1,7 @@
 """GAN losses, registered by name. A loss maps discriminator outputs to (D loss, G loss) terms.
 
 Every loss works on raw D outputs (logits for the probabilistic losses, scores for critics):
-``d_loss(real, fake)`` is minimised by D, ``g_loss(fake)`` by G.
+``d_loss(real, fake)`` is minimised by D, ``g_loss(fake)`` by G (``g_loss(fake, real)`` for a relativistic loss).
 """
 from __future__ import annotations
 

@@ -15,11 +15,14 @@ class Loss:
     name = "base"
     #: whether D's output is a logit of P(real) (so sigmoid(D) is a probability)
     probabilistic = True
+    #: whether G's loss compares each fake with a real (relativistic losses): G's step then gives ``g_loss`` D's
+    #: outputs on the batch's reals as ``real``
+    g_needs_real = False
 
     def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def g_loss(self, fake: torch.Tensor) -> torch.Tensor:
+    def g_loss(self, fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
     def g_image_term(self, fake_images: torch.Tensor, real_images: torch.Tensor):

@@ -57,7 +57,11 @@ class GANStep:
             with self.autocast():
                 views = [v for v in (t.d_view(self, b) for t in terms) if v is not None]
                 d_fake_g = (views[0] if views else D(fake)).float()
-            loss_g = _plus(loss.g_loss(d_fake_g), (t.g(self, b) for t in terms))
+                if loss.g_needs_real:  # a relativistic loss: the reals through the updated D (no gradient needed)
+                    with torch.no_grad():
+                        d_real_g = D(x).float()
+            loss_g = _plus(loss.g_loss(d_fake_g, d_real_g) if loss.g_needs_real else loss.g_loss(d_fake_g),
+                           (t.g(self, b) for t in terms))
             _descend(self.opt_g, loss_g)
         if self.ema:
             self.ema.update(G)
