@@ -43,7 +43,7 @@ def test_dropout_only_in_training_mode():
 
 
 def test_unknown_discriminator():
-    with pytest.raises(GanlabError, match="accepted: conv, mlp, mlp-dropout"):
+    with pytest.raises(GanlabError, match="accepted: classifier-features, conv, mlp, mlp-dropout"):
         build_discriminator("resnet")
 
 
@@ -85,3 +85,34 @@ def test_saturation_tells_a_collapsed_generator_from_a_fresh_one():
     dead = saturation(G, z)
     assert dead["saturated"] == 1.0 and dead["tanh_grad"] < 1e-6 and dead["pixel_std"] == 0.0
     assert dead["median_abs_pre"] == pytest.approx(50.0)
+
+
+def test_classifier_feature_d_keeps_the_classifier_frozen_and_exact():
+    """classifier-features: D trains its heads and its pixel MLP while the MNIST classifier inside it keeps the
+    shipped weights and its inference-mode batch norm (through D.train(), an optimiser step, spectral norm); its
+    output is the sum of the four branches; gradients reach the input (for G and for R1)."""
+    from ganlab.metrics.classifier import Classifier
+
+    torch.manual_seed(0)
+    D = build_discriminator("classifier-features", spectral_norm=True)
+    D.train()
+    assert not D.frozen.training and not any(p.requires_grad for p in D.frozen.parameters())
+    shipped = Classifier().net.state_dict()
+    x = torch.rand(8, 784) * 2 - 1
+    x.requires_grad_(True)
+    opt = torch.optim.Adam([p for p in D.parameters() if p.requires_grad], lr=0.1)
+    out = D(x)
+    assert out.shape == (8,)
+    out.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    opt.step()
+    for k, v in D.frozen.state_dict().items():
+        assert torch.equal(v, shipped[k]), k
+    D.eval()  # (spectral norm's power iteration moves the weights at each call in training mode)
+    with torch.no_grad():  # the sum of the branches, the classifier's stages as the classifier computes them
+        h = (x.reshape(8, 1, 28, 28) + 1) / 2
+        assert torch.allclose(D._stages(x)[2], D.frozen.features(h), atol=1e-6)
+        f1, f2, f3 = D._stages(x)
+        branches = D.mlp(x) + D.head1(f1).squeeze(1) + D.head2(f2).squeeze(1) + \
+            D.head3(torch.nn.functional.leaky_relu(D.head3_hidden(f3), 0.2)).squeeze(1)
+        assert torch.allclose(D(x), branches, atol=1e-5)

@@ -105,9 +105,10 @@ def build_discriminator(name: str, spectral_norm: bool = False, ac_head: bool = 
 
 
 def spectrally_normalise(net: nn.Module) -> nn.Module:
-    """Spectral normalisation (Miyato et al. 2018) on every linear and conv layer of ``net``, in place."""
+    """Spectral normalisation (Miyato et al. 2018) on every trainable linear and conv layer of ``net``, in place (a
+    frozen pretrained part keeps its weights)."""
     for module in list(net.modules()):
         for child_name, child in list(module.named_children()):
-            if isinstance(child, (nn.Linear, nn.Conv2d)):
+            if isinstance(child, (nn.Linear, nn.Conv2d)) and child.weight.requires_grad:
                 setattr(module, child_name, nn.utils.parametrizations.spectral_norm(child))
     return net
