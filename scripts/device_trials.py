@@ -5,17 +5,18 @@ few minutes (each trial on ``--device cuda`` in its own process), or any machine
 
 Each trial is ``sweeps.engine.execute_trial`` (train, stop when collapsed, evaluate as the sweep's SPEC says, write
 trial.json): the same trial folder the sweep writes, so ``ganlab sweep --resume SWEEP_DIR`` adopts it. Trials that
-cannot finish their budget and evaluation before ``--deadline`` seconds (each one's recent seconds per epoch) are
-stopped, the slowest first, so that the others can; a stopped trial's folder is removed (it is trained again later,
-from scratch, by the sweep). ``--pack DIR`` then writes the finished trials, without optimiser states and periodic
+are still running at ``--deadline`` seconds are stopped and their folders removed (the sweep trains them again later,
+from scratch); with ``--shed``, trials predicted (at their recent seconds per epoch) to miss the deadline are stopped
+earlier, the slowest first, so that the others can go faster, which helps only where trials slow each other down. ``--pack DIR`` then writes the finished trials, without optimiser states and periodic
 checkpoints (they are not resumed: they are finished), as one tar stream split in files of ``--part-mib``.
 Unpack here with ``cat DIR/trials.tar.* | tar x -C SWEEP_DIR``.
 
 Measured on an H200 lent for 15 minutes (session 14, docs/RESULTS.md §4): the eager training step is bound by the
 host's per-operation overhead, not by the GPU: vanilla 4.6 s per 100-epoch-budget epoch (938 steps, 4.9 ms/step)
 alone and ~4.5-5 s with 15 trials side by side under MPS (so 15 trials in parallel cost what one costs), wgan-clip
-3.3 s. A 100-epoch trial there therefore needs ~480 s plus its evaluation: give --deadline at least that, or the
-shedding stops every trial (it did, with 445 s). The Inception protocol runs at ~1,700 img/s there.
+3.3 s. A 100-epoch trial there therefore needs ~480 s plus its evaluation (~10 s): give --deadline ~560 with 15
+workers in one 590-second call (with 445 s and shedding, every trial was stopped). The Inception protocol runs at
+~1,700 img/s there. Bring the parts back in calls of at most 4 parts (the device tool returns 64 MiB per call).
 """
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ def drive(args) -> int:
             if len(secs) >= 2 and len(secs) < budget[name]:
                 pace = sum(secs[-3:]) / len(secs[-3:])
                 late[name] = now + (budget[name] - len(secs)) * pace + args.reserve
-        over = {n: t for n, t in late.items() if t > args.deadline}
+        over = {n: t for n, t in late.items() if t > args.deadline} if args.shed else {}
         if over and now > 30 or now > args.deadline:
             victim = max(over, key=over.get) if over and now <= args.deadline else next(iter(running))
             os.killpg(running[victim].pid, signal.SIGKILL)
@@ -194,6 +195,9 @@ def main() -> int:
     ap.add_argument("--deadline", type=float, default=420, help="seconds from the start")
     ap.add_argument("--reserve", type=float, default=45, help="seconds kept for a trial's evaluation")
     ap.add_argument("--every", type=float, default=10)
+    ap.add_argument("--shed", action="store_true",
+                    help="stop the trial predicted to end last while any is predicted past the deadline (helps only "
+                         "where trials slow each other down; on the H200 they did not)")
     ap.add_argument("--warm-reference", action="store_true")
     ap.add_argument("--control", help="run folders (comma-separated) to evaluate first, full protocol")
     ap.add_argument("--pack")
