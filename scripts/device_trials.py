@@ -114,14 +114,29 @@ def drive(args) -> int:
     logs.mkdir(exist_ok=True)
     queue, running, shed, finished = list(names), {}, [], []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout's TERM still runs the finally below
+    try:
+        _loop(args, sweep_dir, budget, start, logs, env, queue, running, shed, finished)
+    finally:  # the trials run in sessions of their own: never leave one behind holding the GPU and its run lock
+        for proc in running.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    print(f"finished {len(finished)}: {finished}; stopped or failed {len(shed)}: {shed}", flush=True)
+    if args.pack:
+        pack(sweep_dir, finished, Path(args.pack), args.part_mib)
+    return 0
+
+
+def _loop(args, sweep_dir: Path, budget: dict, start: float, logs: Path, env: dict, queue: list, running: dict,
+          shed: list, finished: list) -> None:
     while queue or running:
         now = time.time() - start
         while queue and len(running) < args.workers and now < args.deadline * 0.35:
             name = queue.pop(0)
-            log = open(logs / f"{name}.log", "w")
-            running[name] = subprocess.Popen([sys.executable, __file__, str(sweep_dir), "--one", name,
-                                              "--device", args.device], stdout=log, stderr=subprocess.STDOUT,
-                                             env=env, start_new_session=True)
+            with open(logs / f"{name}.log", "w") as log:
+                running[name] = subprocess.Popen([sys.executable, __file__, str(sweep_dir), "--one", name,
+                                                  "--device", args.device], stdout=log, stderr=subprocess.STDOUT,
+                                                 env=env, start_new_session=True)
         if now >= args.deadline * 0.35:
             shed += queue
             queue = []
@@ -140,21 +155,33 @@ def drive(args) -> int:
                 pace = sum(secs[-3:]) / len(secs[-3:])
                 late[name] = now + (budget[name] - len(secs)) * pace + args.reserve
         over = {n: t for n, t in late.items() if t > args.deadline} if args.shed else {}
-        if over and now > 30 or now > args.deadline:
-            victim = max(over, key=over.get) if over and now <= args.deadline else next(iter(running))
-            os.killpg(running[victim].pid, signal.SIGKILL)
-            running.pop(victim).wait()
+        if running and now > args.deadline:  # every trial still running, at once
+            victims = list(running)
+        elif over and now > 30:  # --shed: the one predicted to end last
+            victims = [max(over, key=over.get)]
+        else:
+            victims = []
+        for victim in victims:
+            proc = running.pop(victim)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            if (sweep_dir / TRIALS / victim / TRIAL_FILE).is_file() and proc.returncode == 0:
+                finished.append(victim)  # it ended just now
+                continue
+            if (sweep_dir / TRIALS / victim / "summary.json").is_file():  # trained, stopped while evaluating:
+                finished.append(victim)  # kept; the sweep evaluates it when it adopts it
+                print(f"{now:.0f}s stopped {victim} while evaluating (its training is kept)", flush=True)
+                continue
             shed.append(victim)
             shutil.rmtree(sweep_dir / TRIALS / victim, ignore_errors=True)
-            print(f"{now:.0f}s stopped {victim} (predicted to end at {late.get(victim, 0):.0f}s > {args.deadline}s); "
-                  f"{len(running)} still running", flush=True)
+            print(f"{now:.0f}s stopped {victim} (predicted to end at {late.get(victim, 0):.0f}s, deadline "
+                  f"{args.deadline}s); {len(running)} still running", flush=True)
+        if not running and not queue:
+            break
         status = "  ".join(f"{n}:{len(epochs_done(sweep_dir / TRIALS / n))}" for n in running)
         print(f"{now:.0f}s running {status}", flush=True)
         time.sleep(args.every)
-    print(f"finished {len(finished)}: {finished}; stopped or failed {len(shed)}: {shed}", flush=True)
-    if args.pack:
-        pack(sweep_dir, finished, Path(args.pack), args.part_mib)
-    return 0
 
 
 def pack(sweep_dir: Path, names: list[str], dest: Path, part_mib: int) -> None:
@@ -165,6 +192,7 @@ def pack(sweep_dir: Path, names: list[str], dest: Path, part_mib: int) -> None:
         print("nothing to pack: no trial finished", flush=True)
         return
     stage = dest.parent / (dest.name + "-stage")
+    shutil.rmtree(stage, ignore_errors=True)
     for name in names:
         src, out = sweep_dir / TRIALS / name, stage / TRIALS / name
         shutil.copytree(src, out, ignore=shutil.ignore_patterns("epoch_*.pt", "tb", "last.pt"))
@@ -176,6 +204,7 @@ def pack(sweep_dir: Path, names: list[str], dest: Path, part_mib: int) -> None:
     with tarfile.open(dest / "trials.tar", "w") as tar:
         tar.add(stage / TRIALS, arcname=TRIALS)
         tar.add(stage / "device-logs", arcname="device-logs")
+    shutil.rmtree(stage)
     size, part = (dest / "trials.tar").stat().st_size, part_mib << 20
     with open(dest / "trials.tar", "rb") as f:
         for i in range(0, size, part):
@@ -190,7 +219,7 @@ def main() -> int:
     ap.add_argument("sweep_dir")
     ap.add_argument("--trials", default="", help="comma-separated trial names, in priority order")
     ap.add_argument("--one", help=argparse.SUPPRESS)
-    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--device", default="cuda", choices=("cuda", "cpu", "auto"))
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--deadline", type=float, default=420, help="seconds from the start")
     ap.add_argument("--reserve", type=float, default=45, help="seconds kept for a trial's evaluation")

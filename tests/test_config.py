@@ -44,6 +44,11 @@ def test_bad_config_names_the_key(override, message):
     assert message in str(info.value)
 
 
+def test_a_relativistic_loss_does_not_combine_with_unrolling():
+    with pytest.raises(GanlabError, match="'train.unroll' and 'train.loss' = 'rpgan' do not combine"):
+        c.load(None, ["train.loss=rpgan", "train.unroll=2"])
+
+
 def test_bad_yaml_file(tmp_path):
     (tmp_path / "bad.yaml").write_text("train: [unclosed\n")
     with pytest.raises(GanlabError, match="not valid YAML"):

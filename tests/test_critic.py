@@ -75,7 +75,7 @@ def test_fit_critic_cli_samples_exports_and_refuses_another_generator(tmp_path, 
 def test_fit_critic_bad_arguments():
     ctx = Context(None, None, None, 2)
     spec = {"name": "mlp", "spectral_norm": False, "d_out": 1, "ac_head": False}
-    with pytest.raises(GanlabError, match="--arch 'resnet' is not a discriminator; accepted: conv"):
+    with pytest.raises(GanlabError, match="--arch 'resnet' is not a discriminator; accepted: classifier-features, conv"):
         fit_critic(ctx, None, spec, arch="resnet", init="scratch")
     with pytest.raises(GanlabError, match="--init 'x' is not accepted; accepted: run, scratch"):
         fit_critic(ctx, None, spec, init="x")

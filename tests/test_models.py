@@ -116,3 +116,23 @@ def test_classifier_feature_d_keeps_the_classifier_frozen_and_exact():
         branches = D.mlp(x) + D.head1(f1).squeeze(1) + D.head2(f2).squeeze(1) + \
             D.head3(torch.nn.functional.leaky_relu(D.head3_hidden(f3), 0.2)).squeeze(1)
         assert torch.allclose(D(x), branches, atol=1e-5)
+
+
+def test_classifier_feature_d_stays_frozen_under_clipping_unrolling_and_a_fitted_critic():
+    """What trains a copy of D or touches all its weights (weight clipping, unrolled steps, a latent sampler's
+    fitted critic: requires_grad_(True)) leaves the classifier inside classifier-features as shipped."""
+    from ganlab.losses import build_loss
+    from ganlab.training.terms import WeightClip, unrolled_d_output
+
+    torch.manual_seed(0)
+    D = build_discriminator("classifier-features")
+    before = {k: v.clone() for k, v in D.frozen.state_dict().items()}
+    D.requires_grad_(True)
+    assert not any(p.requires_grad for p in D.frozen.parameters())
+    WeightClip(0.01).after_d(type("S", (), {"D": D})())
+    assert all(torch.equal(v, before[k]) for k, v in D.frozen.state_dict().items())
+    assert D.mlp.fc1.weight.abs().max() <= 0.01
+    x, fake = torch.rand(4, 784) * 2 - 1, (torch.rand(4, 784) * 2 - 1).requires_grad_(True)
+    out = unrolled_d_output(D, build_loss("ns"), x, fake, k=1, lr=0.1)
+    out.sum().backward()
+    assert out.shape == (4,) and fake.grad.abs().sum() > 0

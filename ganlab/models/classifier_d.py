@@ -41,6 +41,11 @@ class ClassifierFeatureDiscriminator(nn.Module):
         self.frozen.eval()  # its batch norm keeps the classifier's running statistics
         return self
 
+    def requires_grad_(self, requires_grad: bool = True):
+        super().requires_grad_(requires_grad)
+        self.frozen.requires_grad_(False)  # a fitted critic (latent samplers) trains the heads only
+        return self
+
     def _stages(self, x: torch.Tensor):
         """The classifier's three stages on images in [-1, 1] (it was trained on [0, 1])."""
         h = (x.reshape(len(x), 1, 28, 28) + 1) / 2

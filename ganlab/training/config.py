@@ -317,6 +317,9 @@ def validate(cfg: Config) -> Config:
     if cfg.model.discriminator not in DISCRIMINATORS:
         raise GanlabError(f"config key 'model.discriminator' = {cfg.model.discriminator!r} is not accepted; "
                           f"accepted: {', '.join(sorted(DISCRIMINATORS))}")
+    if cfg.train.unroll and LOSSES[cfg.train.loss].g_needs_real:
+        raise GanlabError(f"config keys 'train.unroll' and 'train.loss' = {cfg.train.loss!r} do not combine: the "
+                          f"relativistic loss would compare the unrolled D's fakes with the current D's reals")
     _check_phases(cfg)
     return cfg
 

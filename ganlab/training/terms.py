@@ -166,7 +166,8 @@ class WeightClip(Term):
     def after_d(self, step):
         with torch.no_grad():
             for p in step.D.parameters():
-                p.clamp_(-self.c, self.c)
+                if p.requires_grad:  # a frozen pretrained part of D (classifier-features) keeps its weights
+                    p.clamp_(-self.c, self.c)
 
 
 def unrolled_d_output(D, loss: Loss, x: torch.Tensor, fake: torch.Tensor, k: int, lr: float,
@@ -176,7 +177,7 @@ def unrolled_d_output(D, loss: Loss, x: torch.Tensor, fake: torch.Tensor, k: int
     face. With an Adam ``opt`` the steps are Adam steps continuing its moment estimates (as the paper
     unrolls Adam), with step size ``lr``; otherwise plain gradient steps. D itself is not changed.
     """
-    names, params = zip(*D.named_parameters())
+    names, params = zip(*[(n, p) for n, p in D.named_parameters() if p.requires_grad])  # frozen parts stay as they are
     params = list(params)
     adam = isinstance(opt, torch.optim.Adam) and all(opt.state.get(p) for p in params)
     if adam:
