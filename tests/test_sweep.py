@@ -445,3 +445,25 @@ def test_trials_run_without_ray_and_their_packed_folders_are_adopted(tmp_path, c
     final = engine.execute_trial(record["trials"][0], engine._spec_from(record), here, cache_dir=cache_dir)
     assert final["status"] == "done" and final["epochs"] == 1 and final["device"].startswith("cpu")
     assert (here / "trials" / "vanilla-s0" / "metrics.jsonl").read_text() == before  # not trained again
+
+
+def test_a_sampler_measured_before_its_trial_record_was_written_is_not_measured_again(tmp_path, monkeypatch):
+    """A sweep stopped after a sampler's full-protocol measurement was kept in RUN/evals, but before the trial's
+    record was written (session 14 redid two such 10k Inception passes, ~1 h each): the kept measurement is used."""
+    from ganlab.report.collect import evaluation_path
+    from ganlab.sweeps import samplers as smp
+
+    scored = []
+    monkeypatch.setattr(smp, "_score", lambda *a: scored.append(a) or (None, {}, {"mnist_fid": 1.0, "ref": "x"}))
+    monkeypatch.setattr(smp, "save_run_evaluation", lambda run, res, images: write_json(tmp_path / "new.json", res)
+                        or tmp_path / "new.json")
+    items = smp.check_items([{"name": "trunc", "chain": "truncation(psi=2.0,mode=hard)"}], "s")
+    path = evaluation_path(tmp_path, {"checkpoint": "last", "weights": "ema", "sampler_spec": items[0]["chain"],
+                                      "ref": "mnist-test"})
+    kept = {"n": 100, "ref": "mnist-test", "seed": 0, "fid": 47.4, "mnist_fid": 91.7, "label": path.stem}
+    write_json(path, {**kept, "n": 50})  # another n: measured again
+    smp.evaluate_samplers(tmp_path, items, {"n": 100, "ref": "test", "full": True}, None)
+    assert len(scored) == 1
+    write_json(path, kept)
+    got = smp.evaluate_samplers(tmp_path, items, {"n": 100, "ref": "test", "full": True}, None)
+    assert len(scored) == 1 and got["trunc"]["metrics"]["fid"] == 47.4

@@ -23,7 +23,8 @@ from ..errors import GanlabError
 from ..io import read_json
 from ..latent.run import fit_lrs_for_run, parse_chain, sample_run
 from ..metrics.evaluate import evaluate as score
-from ..report.collect import save_run_evaluation
+from ..metrics.imagesets import reference
+from ..report.collect import evaluation_path, save_run_evaluation
 
 ITEM_KEYS = ("name", "chain", "choose", "report")
 REPORT_KEYS = {"fid": (int, float), "precision": (int, float), "recall": (int, float), "source": str}
@@ -125,6 +126,18 @@ def _score(run_dir: Path, specs, evaluate: dict, ref: str, full: bool, cache_dir
     return images, cost, score(images, ref=ref, cache=cache_dir, full=full, progress=False)
 
 
+def _measured(run_dir: Path, specs, evaluate: dict, cache_dir: str | None) -> dict | None:
+    """The chain's measurement already kept in RUN/evals (same n and reference, the full protocol when asked), e.g.
+    by a sweep stopped before the trial's record was written: an Inception pass of 10,000 images is not redone."""
+    ref_id = reference(evaluate["ref"], cache_dir)[0]
+    path = evaluation_path(run_dir, {"checkpoint": "last", "weights": "ema", "sampler_spec": text(specs), "ref": ref_id})
+    kept = read_json(path) if path.is_file() else None
+    if kept and kept.get("n") == evaluate["n"] and kept.get("ref") == ref_id and kept.get("seed") == 0 \
+            and ("fid" in kept or not evaluate["full"]):
+        return kept
+    return None
+
+
 def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_dir: str | None,
                       done: dict | None = None) -> dict:
     """Each item on the trial's last checkpoint: its choice (on training images), then its measurement. An item
@@ -147,10 +160,12 @@ def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_di
             best = min(selection, key=lambda s: s["mnist_fid"])
             chosen = {key: best["value"]}
             specs = with_value(specs, key, best["value"])
-        images, cost, res = _score(run_dir, specs, evaluate, evaluate["ref"], evaluate["full"], cache_dir)
-        res.update({"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": text(specs), "sampler": cost,
-                    "source": f"{run_dir} (last, {evaluate['n']} samples, seed 0, {text(specs)})"})
-        kept = read_json(save_run_evaluation(run_dir, res, images))
+        kept = _measured(run_dir, specs, evaluate, cache_dir)
+        if kept is None:
+            images, cost, res = _score(run_dir, specs, evaluate, evaluate["ref"], evaluate["full"], cache_dir)
+            res.update({"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": text(specs), "sampler": cost,
+                        "source": f"{run_dir} (last, {evaluate['n']} samples, seed 0, {text(specs)})"})
+            kept = read_json(save_run_evaluation(run_dir, res, images))
         results[item["name"]] = {"asked": asked, "chain": text(specs), "chosen": chosen, "selection": selection,
                                  "metrics": {k: v for k, v in kept.items() if k not in ("label", "source")}}
     return results
