@@ -86,6 +86,12 @@ def epochs_done(run: Path) -> list[float]:
 
 def drive(args) -> int:
     sweep_dir = Path(args.sweep_dir).resolve()
+    if args.spec and not (sweep_dir / SWEEP_FILE).is_file():  # a new sweep folder, recorded as ganlab sweep would
+        import yaml
+        from ganlab.sweeps import parse
+
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        write_json(sweep_dir / SWEEP_FILE, engine._sweep_record(parse(yaml.safe_load(Path(args.spec).read_text()))))
     sweep = read_json(sweep_dir / SWEEP_FILE)
     budget = {t["name"]: t["config"]["train"]["epochs"] for t in sweep["trials"]}
     budget.update({n + REPLICA: e for n, e in budget.items()})
@@ -218,6 +224,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sweep_dir")
     ap.add_argument("--trials", default="", help="comma-separated trial names, in priority order")
+    ap.add_argument("--spec", help="a sweep SPEC: SWEEP_DIR is made from it when it holds no sweep yet")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     ap.add_argument("--device", default="cuda", choices=("cuda", "cpu", "auto"))
     ap.add_argument("--workers", type=int, default=8)
