@@ -95,7 +95,7 @@ def drive(args) -> int:
     sweep = read_json(sweep_dir / SWEEP_FILE)
     budget = {t["name"]: t["config"]["train"]["epochs"] for t in sweep["trials"]}
     budget.update({n + REPLICA: e for n, e in budget.items()})
-    names = [n for n in args.trials.split(",") if n]
+    names = list(dict.fromkeys(n for n in args.trials.split(",") if n))  # each once
     unknown = [n for n in names if n not in budget]
     if unknown:
         print(f"unknown trials {unknown}; the sweep has {sorted(budget)}", file=sys.stderr)
@@ -168,10 +168,11 @@ def _loop(args, sweep_dir: Path, budget: dict, start: float, logs: Path, env: di
         else:
             victims = []
         for victim in victims:
-            proc = running.pop(victim)
+            proc = running[victim]
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            running.pop(victim)
             if (sweep_dir / TRIALS / victim / TRIAL_FILE).is_file() and proc.returncode == 0:
                 finished.append(victim)  # it ended just now
                 continue
@@ -201,7 +202,7 @@ def pack(sweep_dir: Path, names: list[str], dest: Path, part_mib: int) -> None:
     shutil.rmtree(stage, ignore_errors=True)
     for name in names:
         src, out = sweep_dir / TRIALS / name, stage / TRIALS / name
-        shutil.copytree(src, out, ignore=shutil.ignore_patterns("epoch_*.pt", "tb", "last.pt"))
+        shutil.copytree(src, out, ignore=shutil.ignore_patterns("epoch_*.pt", "tb", "last.pt", "*.tmp"))
         ck = torch.load(src / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
         for key in (Checkpoint.OPT_G, Checkpoint.OPT_D):
             ck.pop(key, None)

@@ -44,9 +44,15 @@ def test_bad_config_names_the_key(override, message):
     assert message in str(info.value)
 
 
-def test_a_relativistic_loss_does_not_combine_with_unrolling():
+def test_what_unrolling_does_not_combine_with_is_refused_before_a_run():
+    from ganlab.toy import train as toy
+
     with pytest.raises(GanlabError, match="'train.unroll' and 'train.loss' = 'rpgan' do not combine"):
         c.load(None, ["train.loss=rpgan", "train.unroll=2"])
+    with pytest.raises(GanlabError, match="'train.unroll' and 'train.loss' = 'rpgan' do not combine"):
+        toy.load("configs/toy/r3gan.yaml", ["train.unroll=2"])
+    with pytest.raises(GanlabError, match="'train.unroll' and 'model.ac_head' do not combine"):
+        c.load(None, ["model.ac_head=true", "train.unroll=2"])
 
 
 def test_bad_yaml_file(tmp_path):

@@ -129,6 +129,8 @@ def test_classifier_feature_d_stays_frozen_under_clipping_unrolling_and_a_fitted
     before = {k: v.clone() for k, v in D.frozen.state_dict().items()}
     D.requires_grad_(True)
     assert not any(p.requires_grad for p in D.frozen.parameters())
+    headed = build_discriminator("classifier-features", ac_head=True).requires_grad_(True)  # through the AC wrapper
+    assert not any(p.requires_grad for p in headed.D.frozen.parameters()) and headed.head.weight.requires_grad
     WeightClip(0.01).after_d(type("S", (), {"D": D})())
     assert all(torch.equal(v, before[k]) for k, v in D.frozen.state_dict().items())
     assert D.mlp.fc1.weight.abs().max() <= 0.01

@@ -460,10 +460,13 @@ def test_a_sampler_measured_before_its_trial_record_was_written_is_not_measured_
     items = smp.check_items([{"name": "trunc", "chain": "truncation(psi=2.0,mode=hard)"}], "s")
     path = evaluation_path(tmp_path, {"checkpoint": "last", "weights": "ema", "sampler_spec": items[0]["chain"],
                                       "ref": "mnist-test"})
-    kept = {"n": 100, "ref": "mnist-test", "seed": 0, "fid": 47.4, "mnist_fid": 91.7, "label": path.stem}
-    write_json(path, {**kept, "n": 50})  # another n: measured again
-    smp.evaluate_samplers(tmp_path, items, {"n": 100, "ref": "test", "full": True}, None)
-    assert len(scored) == 1
+    kept = {"n": 100, "ref": "mnist-test", "seed": 0, "fid": 47.4, "mnist_fid": 91.7, "label": path.stem,
+            "sampler_spec": items[0]["chain"], "features": "7ff4a85c3a6378f0-pytorch-fid-bilinear299-v1-fp32"}
+    for other in ({"n": 50}, {"features": "7ff4a85c3a6378f0-pytorch-fid-bilinear299-v1-bf16"},
+                  {"sampler_spec": "truncation(psi=2.0_mode=hard)"}):  # measured otherwise (or a colliding name)
+        write_json(path, {**kept, **other})
+        smp.evaluate_samplers(tmp_path, items, {"n": 100, "ref": "test", "full": True}, None)
+    assert len(scored) == 3
     write_json(path, kept)
     got = smp.evaluate_samplers(tmp_path, items, {"n": 100, "ref": "test", "full": True}, None)
-    assert len(scored) == 1 and got["trunc"]["metrics"]["fid"] == 47.4
+    assert len(scored) == 3 and got["trunc"]["metrics"]["fid"] == 47.4

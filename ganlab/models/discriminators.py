@@ -87,6 +87,11 @@ class WithClassHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.D(x)
 
+    def requires_grad_(self, requires_grad: bool = True):
+        self.D.requires_grad_(requires_grad)  # the wrapped D's own rule (a frozen pretrained part stays frozen)
+        self.head.requires_grad_(requires_grad)
+        return self
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.D.features(x)
 

@@ -130,6 +130,7 @@ def validate(cfg: ToyConfig) -> ToyConfig:
     if not 0 <= cfg.train.ema < 1:
         raise GanlabError(f"config key 'train.ema' = {cfg.train.ema} must be in [0, 1)")
     config_mod.check_loss_output(cfg.train.loss, cfg.model.d_out)
+    config_mod.check_unrolling(cfg.train.loss, cfg.train.unroll, cfg.model.ac_head)
     return cfg
 
 

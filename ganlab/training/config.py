@@ -317,9 +317,7 @@ def validate(cfg: Config) -> Config:
     if cfg.model.discriminator not in DISCRIMINATORS:
         raise GanlabError(f"config key 'model.discriminator' = {cfg.model.discriminator!r} is not accepted; "
                           f"accepted: {', '.join(sorted(DISCRIMINATORS))}")
-    if cfg.train.unroll and LOSSES[cfg.train.loss].g_needs_real:
-        raise GanlabError(f"config keys 'train.unroll' and 'train.loss' = {cfg.train.loss!r} do not combine: the "
-                          f"relativistic loss would compare the unrolled D's fakes with the current D's reals")
+    check_unrolling(cfg.train.loss, cfg.train.unroll, cfg.model.ac_head)
     _check_phases(cfg)
     return cfg
 
@@ -393,6 +391,17 @@ def check_loss_output(loss: str, d_out: int) -> None:
     if (loss == "md-gan") != (d_out > 1):
         raise GanlabError(f"config keys 'train.loss' = {loss!r} and 'model.d_out' = {d_out} do not combine: "
                           "md-gan needs an embedding (d_out >= 2), every other loss d_out = 1")
+
+
+def check_unrolling(loss: str, unroll: int, ac_head: bool) -> None:
+    """What unrolled D steps cannot go with: a relativistic loss (it would compare the unrolled D's fakes with the
+    current D's reals) and D's class head (the simulated steps would differentiate a head they do not use)."""
+    if unroll and getattr(LOSSES.get(loss), "g_needs_real", False):
+        raise GanlabError(f"config keys 'train.unroll' and 'train.loss' = {loss!r} do not combine: the relativistic "
+                          f"loss would compare the unrolled D's fakes with the current D's reals")
+    if unroll and ac_head:
+        raise GanlabError("config keys 'train.unroll' and 'model.ac_head' do not combine: the simulated D steps do "
+                          "not train the class head")
 
 
 def get(cfg: Config, dotted: str) -> Any:
