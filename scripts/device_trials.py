@@ -36,6 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ganlab.checkpoint import Checkpoint  # noqa: E402
+from ganlab.errors import GanlabError  # noqa: E402
 from ganlab.io import read_json, write_json  # noqa: E402
 from ganlab.sweeps import engine  # noqa: E402
 from ganlab.sweeps.layout import SWEEP_FILE, TRIAL_FILE, TRIALS  # noqa: E402
@@ -86,12 +87,13 @@ def epochs_done(run: Path) -> list[float]:
 
 def drive(args) -> int:
     sweep_dir = Path(args.sweep_dir).resolve()
-    if args.spec and not (sweep_dir / SWEEP_FILE).is_file():  # a new sweep folder, recorded as ganlab sweep would
-        import yaml
-        from ganlab.sweeps import parse
+    if args.spec:  # a new sweep folder recorded as ganlab sweep would, or the same SPEC as the one there
+        from ganlab.sweeps import load
 
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        write_json(sweep_dir / SWEEP_FILE, engine._sweep_record(parse(yaml.safe_load(Path(args.spec).read_text()))))
+        engine.open_sweep(sweep_dir, load(args.spec), resume=(sweep_dir / SWEEP_FILE).is_file())
+        if not (sweep_dir / SWEEP_FILE).is_file():
+            write_json(sweep_dir / SWEEP_FILE, engine._sweep_record(load(args.spec)))
     sweep = read_json(sweep_dir / SWEEP_FILE)
     budget = {t["name"]: t["config"]["train"]["epochs"] for t in sweep["trials"]}
     budget.update({n + REPLICA: e for n, e in budget.items()})
@@ -240,10 +242,14 @@ def main() -> int:
     ap.add_argument("--pack")
     ap.add_argument("--part-mib", type=int, default=15)
     args = ap.parse_args()
-    if args.one:
-        one(Path(args.sweep_dir).resolve(), args.one, args.device)
-        return 0
-    return drive(args)
+    try:
+        if args.one:
+            one(Path(args.sweep_dir).resolve(), args.one, args.device)
+            return 0
+        return drive(args)
+    except GanlabError as exc:
+        print(f"device_trials: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
