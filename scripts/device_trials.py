@@ -31,13 +31,11 @@ import tarfile
 import time
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ganlab.checkpoint import Checkpoint  # noqa: E402
 from ganlab.errors import GanlabError  # noqa: E402
-from ganlab.io import read_json, write_json  # noqa: E402
+from ganlab.io import read_json, torch_load, torch_save, write_json  # noqa: E402
 from ganlab.sweeps import engine  # noqa: E402
 from ganlab.sweeps.layout import SWEEP_FILE, TRIAL_FILE, TRIALS  # noqa: E402
 
@@ -45,14 +43,7 @@ from ganlab.sweeps.layout import SWEEP_FILE, TRIAL_FILE, TRIALS  # noqa: E402
 REPLICA = "-replica"  # --trials vanilla-s0-replica: vanilla-s0 trained again here, beside the sweep's own
 
 
-def exact_arithmetic() -> None:
-    """fp32 means fp32 on a GPU too: no TF32 in matrix products or convolutions (training and Inception)."""
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-
-
 def one(sweep_dir: Path, name: str, device: str) -> None:
-    exact_arithmetic()
     sweep = read_json(sweep_dir / SWEEP_FILE)
     spec = engine._spec_from(sweep)
     replica = name.endswith(REPLICA)
@@ -103,7 +94,6 @@ def drive(args) -> int:
         print(f"unknown trials {unknown}; the sweep has {sorted(budget)}", file=sys.stderr)
         return 2
     start = time.time()
-    exact_arithmetic()
     if args.warm_reference:  # the reference's features once, before the trials race to compute them
         from ganlab.metrics.evaluate import evaluate
         from ganlab.metrics.imagesets import reference
@@ -205,10 +195,10 @@ def pack(sweep_dir: Path, names: list[str], dest: Path, part_mib: int) -> None:
     for name in names:
         src, out = sweep_dir / TRIALS / name, stage / TRIALS / name
         shutil.copytree(src, out, ignore=shutil.ignore_patterns("epoch_*.pt", "tb", "last.pt", "*.tmp"))
-        ck = torch.load(src / "checkpoints" / "last.pt", map_location="cpu", weights_only=True)
+        ck = torch_load(src / "checkpoints" / "last.pt")
         for key in (Checkpoint.OPT_G, Checkpoint.OPT_D):
             ck.pop(key, None)
-        torch.save(ck, out / "checkpoints" / "last.pt")
+        torch_save(ck, out / "checkpoints" / "last.pt")
     shutil.copytree(sweep_dir / "device-logs", stage / "device-logs")
     with tarfile.open(dest / "trials.tar", "w") as tar:
         tar.add(stage / TRIALS, arcname=TRIALS)

@@ -29,6 +29,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..assets import WheelAsset, cache_dir, ensure_asset, sha256_file
+from ..devices import exact_fp32
 from ..errors import GanlabError
 
 INCEPTION_WHEEL = WheelAsset(
@@ -180,9 +181,7 @@ class FeatureExtractor:
         self.path = inception_path(path, cache)
         self.network_sha256 = INCEPTION_WHEEL.sha256
         self.precision = precision
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if self.device.type == "cuda":  # fp32 means fp32 on a GPU too: no TF32 in its convolutions and products
-            torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+        self.device = exact_fp32(torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")))
         self.batch_size = batch_size
         self.dtype = torch.bfloat16 if precision == "bf16" else torch.float32
         self.net = FoldedInception(load_torchscript(self.path)).eval()
@@ -192,7 +191,7 @@ class FeatureExtractor:
     @property
     def key(self) -> str:
         """What the features depend on: network, preprocessing and arithmetic."""
-        return f"{self.network_sha256[:16]}-{PREPROCESS_VERSION}-{self.precision}"
+        return features_key(self.precision, self.network_sha256)
 
     @torch.no_grad()
     def __call__(self, images: np.ndarray, progress: bool = True, desc: str = "inception") -> np.ndarray:
@@ -204,6 +203,12 @@ class FeatureExtractor:
             x = x.to(self.dtype).contiguous(memory_format=torch.channels_last)
             out[i:i + len(x)] = self.net(x).float().cpu().numpy()
         return out
+
+
+def features_key(precision: str = "fp32", network_sha256: str = INCEPTION_WHEEL.sha256) -> str:
+    """The id of a feature arithmetic (``FeatureExtractor.key``): network, preprocessing and precision; an
+    evaluation JSON records it as ``features``."""
+    return f"{network_sha256[:16]}-{PREPROCESS_VERSION}-{precision}"
 
 
 class NaiveExtractor(FeatureExtractor):

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import GanlabError
 from ..images import save_grid
 from ..io import read_json, write_json
+from ..metrics.inception import features_key
 from ..runs import CHECKPOINTS, Run, load_config, read_metrics
 from ..training import config as config_mod
 
@@ -35,6 +36,18 @@ def evaluation_path(run: str | os.PathLike, result: dict) -> Path:
     label = f"{_slug(result['checkpoint'])}{raw}--{_slug(result['sampler_spec'])}" + \
         ("" if ref == TEST_REF else f"--ref-{_slug(ref)}")
     return Path(run) / EVALS / f"{label}.json"
+
+
+def kept_evaluation(run: str | os.PathLike, base: dict, n: int, full: bool) -> dict | None:
+    """The evaluation kept for ``base`` (checkpoint, weights, seed, sampler_spec, ref id) when it measured the same:
+    n images, that seed, chain text and reference, and with ``full`` the exact fp32 Inception features (file names
+    can collide, and a hand-run evaluation may have used other features); else None."""
+    path = evaluation_path(run, base)
+    kept = read_json(path) if path.is_file() else None
+    if kept and kept.get("n") == n and all(kept.get(k) == base[k] for k in ("seed", "sampler_spec", "ref")) \
+            and (not full or kept.get("features") == features_key("fp32")):
+        return kept
+    return None
 
 
 def save_run_evaluation(run: str | os.PathLike, result: dict, images: np.ndarray) -> Path:

@@ -28,7 +28,7 @@ from ..io import read_json, write_json
 from ..metrics import registry
 from ..metrics.evaluate import evaluate as score
 from ..metrics.imagesets import reference
-from ..report.collect import evaluation_path, save_run_evaluation
+from ..report.collect import kept_evaluation, save_run_evaluation
 from ..runs import Run, RunInUse, load_config, read_metrics
 from ..sampling import load_generator, load_prior, sample_images
 from ..training import config as config_mod
@@ -166,11 +166,9 @@ def evaluate_trial(run_dir: Path, evaluate: dict, cache_dir: str | None, ref: st
     full = evaluate["full"] if full is None else full
     base = {"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": "prior",
             "ref": reference(ref, cache_dir)[0]}
-    path = evaluation_path(run_dir, base)
-    if path.is_file():
-        kept = read_json(path)
-        if kept.get("n") == evaluate["n"] and ("fid" in kept or not full):
-            return _kept(kept)
+    kept = kept_evaluation(run_dir, base, evaluate["n"], full)
+    if kept:
+        return _kept(kept)
     G = load_generator(run_dir, "last", "ema")
     t0 = time.perf_counter()
     images = sample_images(G, evaluate["n"], seed=0, progress=False, prior=load_prior(run_dir, "last"))

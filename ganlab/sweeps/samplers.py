@@ -24,8 +24,7 @@ from ..io import read_json
 from ..latent.run import fit_lrs_for_run, parse_chain, sample_run
 from ..metrics.evaluate import evaluate as score
 from ..metrics.imagesets import reference
-from ..metrics.inception import INCEPTION_WHEEL, PREPROCESS_VERSION
-from ..report.collect import evaluation_path, save_run_evaluation
+from ..report.collect import kept_evaluation, save_run_evaluation
 
 ITEM_KEYS = ("name", "chain", "choose", "report")
 REPORT_KEYS = {"fid": (int, float), "precision": (int, float), "recall": (int, float), "source": str}
@@ -127,23 +126,6 @@ def _score(run_dir: Path, specs, evaluate: dict, ref: str, full: bool, cache_dir
     return images, cost, score(images, ref=ref, cache=cache_dir, full=full, progress=False)
 
 
-#: the features a sweep's full protocol uses: the FID Inception, fp32 (``metrics.inception.FeatureExtractor("fp32").key``)
-EXACT_FEATURES = f"{INCEPTION_WHEEL.sha256[:16]}-{PREPROCESS_VERSION}-fp32"
-
-
-def _measured(run_dir: Path, specs, evaluate: dict, cache_dir: str | None) -> dict | None:
-    """The chain's measurement already kept in RUN/evals (same n and reference, the full protocol when asked), e.g.
-    by a sweep stopped before the trial's record was written: an Inception pass of 10,000 images is not redone."""
-    ref_id = reference(evaluate["ref"], cache_dir)[0]
-    path = evaluation_path(run_dir, {"checkpoint": "last", "weights": "ema", "sampler_spec": text(specs), "ref": ref_id})
-    kept = read_json(path) if path.is_file() else None
-    if kept and kept.get("sampler_spec") == text(specs) and kept.get("n") == evaluate["n"] \
-            and kept.get("ref") == ref_id and kept.get("seed") == 0 \
-            and (not evaluate["full"] or kept.get("features") == EXACT_FEATURES):  # file names can collide
-        return kept
-    return None
-
-
 def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_dir: str | None,
                       done: dict | None = None) -> dict:
     """Each item on the trial's last checkpoint: its choice (on training images), then its measurement. An item
@@ -166,7 +148,9 @@ def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_di
             best = min(selection, key=lambda s: s["mnist_fid"])
             chosen = {key: best["value"]}
             specs = with_value(specs, key, best["value"])
-        kept = _measured(run_dir, specs, evaluate, cache_dir)
+        # kept in RUN/evals already (e.g. by a sweep stopped before the trial's record was written): not redone
+        kept = kept_evaluation(run_dir, {"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": text(specs),
+                                         "ref": reference(evaluate["ref"], cache_dir)[0]}, evaluate["n"], evaluate["full"])
         if kept is None:
             images, cost, res = _score(run_dir, specs, evaluate, evaluate["ref"], evaluate["full"], cache_dir)
             res.update({"checkpoint": "last", "weights": "ema", "seed": 0, "sampler_spec": text(specs), "sampler": cost,

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from .. import data as data_mod
 from ..checkpoint import Checkpoint
+from ..devices import exact_fp32
 from ..errors import GanlabError
 from ..images import grid, save_grid, to_uint8
 from ..io import append_line, torch_save, write_json, write_text
@@ -33,12 +34,11 @@ EXPLODED = 1e8  # an epoch's mean |loss| past this is a divergence, finite or no
 
 
 def resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    elif name == "cuda" and not torch.cuda.is_available():
         raise GanlabError("config key 'train.device' = 'cuda' but no CUDA device is available; use auto or cpu")
-    device = torch.device("cuda" if name == "auto" and torch.cuda.is_available() else "cpu" if name == "auto" else name)
-    if device.type == "cuda":  # fp32 (train.precision) means fp32 on a GPU too: no TF32 in convolutions or products
-        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    return device
+    return exact_fp32(torch.device(name))
 
 
 def train(cfg: Config, run_dir: str | os.PathLike, *, resume: bool = False, until_epoch: int | None = None,
