@@ -17,6 +17,8 @@ class Checkpoint:
     OPT_G, OPT_D, SCHEDULES = "opt_g", "opt_d", "schedules"
     GEN_STATE, TORCH_RNG = "gen_state", "torch_rng"
     EPOCH, STEP, ELAPSED, BEST = "epoch", "step", "elapsed", "best"
+    #: the state a training scheme keeps across steps, by scheme name (ADA's probability); absent when none keeps any
+    TERMS = "terms"
     #: what a checkpoint needs to continue training (the others are optional: EMA, prior, schedules, best)
     RESUMABLE = frozenset({G, D, OPT_G, OPT_D, GEN_STATE, EPOCH})
 

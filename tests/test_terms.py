@@ -103,11 +103,13 @@ def test_unroll_view_differs_from_d_and_equals_it_at_k0():
 
 def test_a_config_builds_its_terms_in_the_steps_order():
     cfg = c.load("configs/icr.yaml", ["regularizers.gp=1", "train.feature_matching=0.1", "train.clip_d=0.5",
-                                      "train.unroll=2", "train.latent_opt_alpha=0.5"])
+                                      "train.unroll=2", "train.latent_opt_alpha=0.5", "train.d_augment=[shift]"])
     names = [t.name for t in terms_for(cfg, build_loss("cn-lsgan"))]
-    assert names == ["latent-opt", "image-term", "penalty", "bcr", "zcr", "feature-matching", "clip", "unroll"]
+    assert names == ["d-augment", "latent-opt", "image-term", "penalty", "bcr", "zcr", "feature-matching", "clip", "unroll"]
 
 
 def test_every_registered_scheme_is_tested():
-    tested = {"latent-opt", "image-term", "penalty", "ac-head", "bcr", "zcr", "feature-matching", "clip", "unroll"}
+    # d-augment's tests: tests/test_d_augment.py
+    tested = {"latent-opt", "image-term", "penalty", "ac-head", "bcr", "zcr", "feature-matching", "clip", "unroll",
+              "d-augment"}
     assert set(SCHEMES) == tested

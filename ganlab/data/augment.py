@@ -1,8 +1,12 @@
 """Differentiable image augmentations for 28x28 digits (N x 784 in [-1, 1]), for consistency
-regularisation. Translations and cutout keep a digit's identity; a horizontal flip changes it
-(a mirrored 2 is not a 2), so it exists but is not a default. ``jitter`` (small Gaussian noise) works on data of
-any shape, e.g. the 2-d toys."""
+regularisation (bCR) and for augmenting every image D sees (DiffAugment / ADA, ``train.d_augment``). Each takes the
+batch and a ``torch.Generator`` and draws its own random parameters per image; each is differentiable in the images, so
+G learns through it. Translations, small rotations and scalings, cutout, brightness and contrast keep a digit's
+identity; a horizontal flip changes it (a mirrored 2 is not a 2), so it exists but is not a default. ``jitter``
+(small Gaussian noise: instance noise) works on data of any shape, e.g. the 2-d toys."""
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -50,17 +54,75 @@ def jitter(x: torch.Tensor, generator: torch.Generator | None = None, sigma: flo
     return x + sigma * torch.randn(x.shape, generator=generator, device=x.device)
 
 
-AUGMENTATIONS = {"shift": shift, "cutout": cutout, "hflip": hflip, "identity": identity, "jitter": jitter}
+def brightness(x: torch.Tensor, generator: torch.Generator | None = None, spread: float = 0.5) -> torch.Tensor:
+    """Add one offset per image, uniform in [-spread/2, spread/2] of the [-1, 1] range (DiffAugment's brightness)."""
+    return x + spread * (torch.rand(len(x), *[1] * (x.dim() - 1), generator=generator, device=x.device) - 0.5)
+
+
+def contrast(x: torch.Tensor, generator: torch.Generator | None = None, low: float = 0.5,
+             high: float = 1.5) -> torch.Tensor:
+    """Scale each image's deviation from its own mean by a factor uniform in [low, high] (DiffAugment's contrast)."""
+    factor = low + (high - low) * torch.rand(len(x), *[1] * (x.dim() - 1), generator=generator, device=x.device)
+    mean = x.reshape(len(x), -1).mean(1).reshape(len(x), *[1] * (x.dim() - 1))
+    return (x - mean) * factor + mean
+
+
+def affine(x: torch.Tensor, generator: torch.Generator | None = None, degrees: float = 15.0,
+           log2_scale_std: float = 0.1, fill: float = BACKGROUND) -> torch.Tensor:
+    """Rotate each image by an angle uniform in [-degrees, degrees] and scale it by 2^N(0, log2_scale_std^2) about its
+    centre, bilinearly resampled (ADA's rotation and isotropic scaling, at angles that keep a 6 a 6); what comes in
+    from outside the frame is ``fill`` (background)."""
+    n = len(x)
+    angle = (torch.rand(n, generator=generator, device=x.device) * 2 - 1) * math.radians(degrees)
+    scale = torch.exp2(log2_scale_std * torch.randn(n, generator=generator, device=x.device))
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale  # the grid maps output to input coordinates
+    theta = torch.stack([torch.stack([cos, -sin, torch.zeros_like(cos)], 1),
+                         torch.stack([sin, cos, torch.zeros_like(cos)], 1)], 1).to(x.dtype)
+    img = x.reshape(n, 1, 28, 28)
+    grid = F.affine_grid(theta, list(img.shape), align_corners=False)
+    out = F.grid_sample(img - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
+    return out.reshape(x.shape)
+
+
+AUGMENTATIONS = {"shift": shift, "cutout": cutout, "hflip": hflip, "identity": identity, "jitter": jitter,
+                 "brightness": brightness, "contrast": contrast, "affine": affine}
+#: the augmentations that work on data of any shape (the others reshape to 28 x 28 digits)
+ANY_SHAPE = ("jitter", "identity", "brightness", "contrast")
+
+
+def check(names: list[str], accepted=tuple(AUGMENTATIONS), key: str = "") -> None:
+    """A one-line error for a name that is not an augmentation (of ``accepted``)."""
+    for n in names:
+        if n not in accepted:
+            where = f"config key '{key}': " if key else ""
+            raise GanlabError(f"{where}unknown augmentation '{n}'; accepted: {', '.join(accepted)}")
 
 
 def compose(names: list[str]):
-    for n in names:
-        if n not in AUGMENTATIONS:
-            raise GanlabError(f"unknown augmentation '{n}'; accepted: {', '.join(AUGMENTATIONS)}")
+    """The augmentations ``names``, each applied to every image, in order."""
+    check(names)
     fns = [AUGMENTATIONS[n] for n in names]
 
     def apply(x, generator=None):
         for f in fns:
             x = f(x, generator)
+        return x
+    return apply
+
+
+def each_with_probability(names: list[str]):
+    """The augmentations ``names`` in order, each applied to an image with probability ``p`` (drawn per image and per
+    augmentation, as ADA does; ``p`` may be a 0-d tensor that changes during training). At ``p`` >= 1 every image
+    takes every augmentation and no coin is drawn."""
+    check(names)
+    fns = [AUGMENTATIONS[n] for n in names]
+
+    def apply(x, p, generator=None):
+        for f in fns:
+            y = f(x, generator)
+            if not (isinstance(p, (int, float)) and p >= 1):
+                take = torch.rand(len(x), *[1] * (x.dim() - 1), generator=generator, device=x.device) < p
+                y = torch.where(take, y, x)
+            x = y
         return x
     return apply

@@ -18,6 +18,9 @@ class Loss:
     #: whether G's loss compares each fake with a real (relativistic losses): G's step then gives ``g_loss`` D's
     #: outputs on the batch's reals as ``real``
     g_needs_real = False
+    #: whether the sign of D's raw output says real (+) or fake (-), as a logit or a hinge margin does: ADA's
+    #: overfitting measure E[sign D(x)] (train.ada_target) needs it; a critic's offset or a least-squares target does not
+    sign_means_real = True
 
     def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

@@ -10,6 +10,7 @@ from .base import Loss, register
 @register("lsgan")
 class LeastSquares(Loss):
     probabilistic = False
+    sign_means_real = False
 
     def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake ** 2).mean()

@@ -48,6 +48,7 @@ def max_likelihood(means: torch.Tensor, steps: int = 200) -> float:
 @register("md-gan")
 class MixtureDensity(Loss):
     probabilistic = False
+    sign_means_real = False
 
     def __init__(self, d_out: int = 2, distance: float = 5.0):
         self.means = simplex_vertices(d_out, distance)

@@ -18,6 +18,7 @@ from .base import Loss, register
 @register("rpgan")
 class RelativisticPairing(Loss):
     probabilistic = False  # D outputs a score; only differences of scores mean anything
+    sign_means_real = False
     g_needs_real = True
 
     def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

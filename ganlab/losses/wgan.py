@@ -11,6 +11,7 @@ from .base import Loss, register
 @register("wgan")
 class Wasserstein(Loss):
     probabilistic = False
+    sign_means_real = False
 
     def d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         return fake.mean() - real.mean()

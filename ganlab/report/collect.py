@@ -152,6 +152,9 @@ def describe(cfg) -> str:
         parts.append(f"latent opt (LOGAN) α {t.latent_opt_alpha:g}")
     if t.feature_matching:
         parts.append("feature matching")
+    if t.d_augment:
+        how = f"ADA target {t.ada_target:g}" if t.ada_target else f"p {t.d_augment_p:g}"
+        parts.append(f"D sees {'+'.join(t.d_augment)} ({how})")
     if t.ema:
         parts.append(f"EMA {t.ema:g}")
     if cfg.optim.schedule != "none":

@@ -19,7 +19,7 @@ from ..io import append_line, torch_save, write_json, write_text
 from ..losses import LOSSES
 from ..models.discriminators import spectrally_normalise
 from ..training import config as config_mod
-from ..data.augment import compose
+from ..data.augment import ANY_SHAPE, compose
 from ..training.config import ConsistencyConfig, OptimConfig, RegularizerConfig, SchemeSettings
 from ..runs import Run
 from ..training.schedules import SCHEDULES
@@ -131,6 +131,7 @@ def validate(cfg: ToyConfig) -> ToyConfig:
         raise GanlabError(f"config key 'train.ema' = {cfg.train.ema} must be in [0, 1)")
     config_mod.check_loss_output(cfg.train.loss, cfg.model.d_out)
     config_mod.check_unrolling(cfg.train.loss, cfg.train.unroll, cfg.model.ac_head)
+    config_mod.check_d_augment(cfg.train, ANY_SHAPE)
     return cfg
 
 

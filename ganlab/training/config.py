@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ..data import augment
 from ..data.augment import compose
 from ..errors import GanlabError
 from ..io import read_yaml
@@ -119,6 +120,16 @@ class SchemeSettings:
     feature_matching: float = 0.0
     #: exponential moving average of G's weights (decay, e.g. 0.999; 0 = off); sampling and evaluation use it
     ema: float = 0.0
+    #: augment every image D sees in training, reals and fakes, differentiably (DiffAugment, Zhao et al. 2020; ADA,
+    #: Karras et al. 2020): names of data/augment.py in order, e.g. [shift, cutout] (MNIST) or [jitter] (instance
+    #: noise; the only image-free ones are jitter, brightness, contrast); [] = off
+    d_augment: list[str] = field(default_factory=list)
+    #: the probability that an image takes each augmentation (DiffAugment: 1); with ada_target, where p starts
+    d_augment_p: float = 1.0
+    #: ADA: adapt p so that E[sign D(x_real)] stays at this target (Karras et al.: 0.6); 0 = p stays fixed
+    ada_target: float = 0.0
+    #: ADA: p can move from 0 to 1 in this many thousand real images (Karras et al.: 500)
+    ada_kimg: float = 500.0
     #: fp32 (exact, default) or bf16 autocast (about 1.5x faster on CPUs with AVX-512 bf16 / AMX)
     precision: str = "fp32"
 
@@ -318,6 +329,7 @@ def validate(cfg: Config) -> Config:
         raise GanlabError(f"config key 'model.discriminator' = {cfg.model.discriminator!r} is not accepted; "
                           f"accepted: {', '.join(sorted(DISCRIMINATORS))}")
     check_unrolling(cfg.train.loss, cfg.train.unroll, cfg.model.ac_head)
+    check_d_augment(cfg.train)
     _check_phases(cfg)
     return cfg
 
@@ -402,6 +414,30 @@ def check_unrolling(loss: str, unroll: int, ac_head: bool) -> None:
     if unroll and ac_head:
         raise GanlabError("config keys 'train.unroll' and 'model.ac_head' do not combine: the simulated D steps do "
                           "not train the class head")
+
+
+def check_d_augment(train: SchemeSettings, accepted: tuple[str, ...] = tuple(augment.AUGMENTATIONS)) -> None:
+    """D's augmentation (train.d_augment ...): known names (of ``accepted``: the toys take the shape-free ones), a
+    probability, and ADA only with a loss whose output's sign says real or fake."""
+    augment.check(train.d_augment, accepted, "train.d_augment")
+    if not 0 <= train.d_augment_p <= 1:
+        raise GanlabError(f"config key 'train.d_augment_p' = {train.d_augment_p!r} must be in [0, 1]")
+    if not 0 <= train.ada_target < 1:
+        raise GanlabError(f"config key 'train.ada_target' = {train.ada_target!r} must be in [0, 1) (0 = a fixed p; "
+                          f"ADA's: 0.6)")
+    if not train.ada_kimg > 0:
+        raise GanlabError(f"config key 'train.ada_kimg' = {train.ada_kimg!r} must be > 0")
+    if train.ada_target and not train.d_augment:
+        raise GanlabError("config key 'train.ada_target' needs train.d_augment (the augmentations whose probability "
+                          "it adapts), e.g. [shift, cutout]")
+    if train.d_augment and not train.ada_target and not train.d_augment_p:
+        raise GanlabError("config keys 'train.d_augment' and 'train.d_augment_p' = 0 with a fixed p (ada_target 0) "
+                          "never augment; give p > 0, or an ada_target for p to start at 0 and adapt")
+    if train.ada_target and not getattr(LOSSES.get(train.loss), "sign_means_real", True):
+        accepted_losses = ", ".join(sorted(n for n, c in LOSSES.items() if c.sign_means_real))
+        raise GanlabError(f"config keys 'train.ada_target' and 'train.loss' = {train.loss!r} do not combine: ADA "
+                          f"reads overfitting from the sign of D's output, which this loss does not give; accepted "
+                          f"losses: {accepted_losses} (or a fixed train.d_augment_p)")
 
 
 def get(cfg: Config, dotted: str) -> Any:

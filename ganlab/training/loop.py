@@ -120,7 +120,7 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
             row = {"epoch": epoch, "step": trainer.step, "loss_d": sums[LOSS_D] / steps_per_epoch,
                    "loss_g": sums[LOSS_G] / max(sums[N_G], 1), "d_real": sums[D_REAL] / steps_per_epoch,
                    "d_fake": sums[D_FAKE] / steps_per_epoch, "seconds": round(seconds, 3),
-                   "images_per_s": round(n_real / seconds, 1)}
+                   "images_per_s": round(n_real / seconds, 1), **trainer.term_stats()}
             G_out = trainer.G_out  # the generator that is sampled and evaluated
             row.update(probe(G_out, prior))
             if epoch % cfg.train.sample_every == 0 or epoch == cfg.train.epochs:

@@ -22,9 +22,12 @@ class GANStep:
 
     def __init__(self, G, D, loss: Loss, opt_g, opt_d, *, terms: list[Term] | None = None, n_critic: int = 1,
                  ema=None, autocast=contextlib.nullcontext, generator: torch.Generator | None = None, **settings):
-        self.G, self.D, self.loss, self.opt_g, self.opt_d = G, D, loss, opt_g, opt_d
+        self.G, self.loss, self.opt_g, self.opt_d = G, loss, opt_g, opt_d
         self.terms = list(terms) if terms is not None else build_terms(loss, **settings)
         self.n_critic, self.ema, self.autocast, self.generator = n_critic, ema, autocast, generator
+        for t in self.terms:  # the D every part of the step sees (D(T(x)) with an augmentation term)
+            D = t.wrap_d(self, D)
+        self.D = D
         # G's step needs D's input gradient only, unless a term differentiates through D's weights (unrolling)
         self.freeze_d = not any(t.needs_d_weights_in_g for t in self.terms)
 

@@ -1,7 +1,9 @@
 """Training schemes as terms of the step (pytorch/examples dcgan keeps the update one screen long; the schemes live
-here). A term may move the codes before the step (``z``), add to D's loss (``d``), act after D's optimiser step
-(``after_d``), replace D's output on the fakes as G sees it (``d_view``) and add to G's loss (``g``). GANStep calls
-every term's parts in the order of its list, which ``build_terms`` fixes.
+here). A term may change the D the step trains through (``wrap_d``, once, when the step is built), move the codes
+before the step (``z``), add to D's loss (``d``), act after D's optimiser step (``after_d``), replace D's output on
+the fakes as G sees it (``d_view``) and add to G's loss (``g``). GANStep calls every term's parts in the order of its
+list, which ``build_terms`` fixes. A term that keeps state across steps (ADA's probability) returns it from
+``state_dict`` for the checkpoint, and reports what to log per epoch from ``stats``.
 
 A new scheme is one ``Term`` subclass registered here (``@register("name")``), a line in ``build_terms`` that
 builds it from its settings, and its test (tests/test_terms.py checks that every registered scheme has one).
@@ -14,7 +16,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from ..data.augment import compose
+from ..data.augment import compose, each_with_probability
 from ..losses import consistency as cr
 from ..losses.base import Loss
 from ..losses.penalties import PENALTIES
@@ -46,6 +48,9 @@ class Term:
     #: whether the G part differentiates through D's weights (unrolling does); otherwise they are frozen in G's step
     needs_d_weights_in_g = False
 
+    def wrap_d(self, step, D: torch.nn.Module) -> torch.nn.Module:
+        return D
+
     def z(self, step, z: torch.Tensor) -> torch.Tensor:
         return z
 
@@ -60,6 +65,82 @@ class Term:
 
     def g(self, step, b: Batch) -> torch.Tensor | None:
         return None
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+    def stats(self) -> dict[str, float]:
+        return {}
+
+
+class AugmentedD(torch.nn.Module):
+    """D after an augmentation: ``D(T(x))`` for every image it is shown in training (its ``features`` and
+    ``classify`` too), with a fresh draw of T per call. Holds the trained D as ``inner``: the checkpoint keeps
+    ``inner`` alone, so sampling and evaluation use D without T."""
+
+    def __init__(self, D: torch.nn.Module, augment):
+        super().__init__()
+        self.inner, self.augment = D, augment
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(self.augment(x))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner.features(self.augment(x))
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner.classify(self.augment(x))
+
+
+#: ADA adjusts p once per this many D steps (Karras et al. 2020: every 4 minibatches)
+ADA_INTERVAL = 4
+
+
+@register("d-augment")
+class DAugment(Term):
+    """Differentiable augmentation of everything D sees (DiffAugment, Zhao et al. 2020; ADA, Karras et al. 2020): D is
+    trained and G is trained through ``D(T(x))``, reals and fakes alike, so D cannot memorise the training images and
+    G is not taught the augmentations. Each of ``names`` is applied to an image with probability ``p``. With a
+    ``target`` (ADA), p follows the overfitting measure r = E[sign D(T(x_real))] over every ``ADA_INTERVAL`` D steps:
+    p += sign(r - target) * (images in the interval) / (kimg * 1000), within [0, 1]; so p can go from 0 to 1 in
+    ``kimg`` thousand real images."""
+
+    def __init__(self, names: list[str], p: float, target: float = 0.0, kimg: float = 500.0):
+        self.names, self.target, self.kimg = list(names), target, kimg
+        self.p = torch.tensor(float(p))
+        self.apply = each_with_probability(self.names)
+        self._signs, self._steps, self._images = torch.zeros(()), 0, 0
+
+    def wrap_d(self, step, D):
+        device = next(D.parameters()).device
+        self.p, self._signs = self.p.to(device), self._signs.to(device)
+        fixed = float(self.p) if not self.target else None  # a fixed p is a number: p = 1 draws no coins
+        return AugmentedD(D, lambda x: self.apply(x, fixed if fixed is not None else self.p, step.generator))
+
+    def d(self, step, b):
+        if self.target:  # ADA's controller; on the device, no host sync
+            with torch.no_grad():
+                self._signs = self._signs + torch.sign(b.d_real.float()).mean()
+                self._steps, self._images = self._steps + 1, self._images + len(b.x)
+                if self._steps == ADA_INTERVAL:
+                    r = self._signs / self._steps
+                    self.p = (self.p + torch.sign(r - self.target) * (self._images / (self.kimg * 1000))).clamp(0, 1)
+                    self._signs, self._steps, self._images = torch.zeros_like(self._signs), 0, 0
+        return None
+
+    def state_dict(self) -> dict:
+        return {"p": self.p.clone(), "signs": self._signs.clone(), "steps": self._steps, "images": self._images}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.p.copy_(state["p"])
+        self._signs.copy_(state["signs"])
+        self._steps, self._images = int(state["steps"]), int(state["images"])
+
+    def stats(self) -> dict[str, float]:
+        return {"d_augment_p": float(self.p)}
 
 
 @register("latent-opt")
@@ -217,10 +298,13 @@ class Unroll(Term):
 
 def build_terms(loss: Loss, *, penalties=(), clip_d: float = 0.0, unroll: int = 0, unroll_lr: float = 0.0,
                 consistency=None, feature_matching: float = 0.0, ac_weight: float = 0.0, ac_g_entropy: float = 0.0,
-                latent_opt: tuple[float, float] = (0.0, 0.0)) -> list[Term]:
+                latent_opt: tuple[float, float] = (0.0, 0.0), d_augment: tuple = ((), 1.0, 0.0, 500.0)) -> list[Term]:
     """The terms of a step from its settings, in the order the step applies them (D's loss: penalties, AC head,
-    bCR, zCR; G's loss: the loss's image term, AC entropy, zCR, feature matching)."""
+    bCR, zCR; G's loss: the loss's image term, AC entropy, zCR, feature matching). ``d_augment`` is (names, p,
+    ADA target, ADA kimg); no names = off."""
     terms: list[Term] = []
+    if d_augment[0]:
+        terms.append(DAugment(*d_augment))
     if latent_opt[0]:
         terms.append(LatentOpt(*latent_opt))
     if type(loss).g_image_term is not Loss.g_image_term:
@@ -249,4 +333,5 @@ def terms_for(cfg, loss: Loss) -> list[Term]:
         consistency=cfg.consistency, feature_matching=cfg.train.feature_matching,
         ac_weight=cfg.train.ac_weight if cfg.model.ac_head else 0.0,
         ac_g_entropy=cfg.train.ac_g_entropy if cfg.model.ac_head else 0.0,
-        latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta))
+        latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta),
+        d_augment=(cfg.train.d_augment, cfg.train.d_augment_p, cfg.train.ada_target, cfg.train.ada_kimg))

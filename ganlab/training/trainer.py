@@ -124,6 +124,10 @@ class Trainer:
         self.step += 1
         self.step_fn(real, self.prior.sample(len(real), self.gen, self.device), self.step, acc, labels)
 
+    def term_stats(self) -> dict[str, float]:
+        """What the step's schemes log per epoch (ADA's probability)."""
+        return {k: v for t in self.step_fn.terms for k, v in t.stats().items()}
+
     def step_schedules(self, metric: float | None) -> None:
         for sch in self.schedules:
             step_schedule(sch, metric)
@@ -144,6 +148,9 @@ class Trainer:
         if self.ema:
             state[C.G_EMA] = self.ema.model.state_dict()
         state[C.SCHEDULES] = [sch.state_dict() if sch is not None else {} for sch in self.schedules]
+        terms = {t.name: t.state_dict() for t in self.step_fn.terms if t.state_dict()}
+        if terms:
+            state[C.TERMS] = terms
         return state
 
     def load_state_dict(self, ck: Checkpoint) -> None:
@@ -166,6 +173,10 @@ class Trainer:
         for sch, sd in zip(self.schedules, state.get(C.SCHEDULES, [])):
             if sch is not None:
                 sch.load_state_dict(sd)
+        kept = state.get(C.TERMS, {})
+        for t in self.step_fn.terms:
+            if t.name in kept:
+                t.load_state_dict(kept[t.name])
         self.gen.set_state(state[C.GEN_STATE])
         torch.set_rng_state(state[C.TORCH_RNG])
         self.epoch, self.step, self.elapsed = state[C.EPOCH], state[C.STEP], state[C.ELAPSED]
