@@ -1,4 +1,5 @@
 """D's differentiable augmentation (DiffAugment / ADA: train.d_augment, ganlab/training/terms.py DAugment)."""
+import contextlib
 import json
 
 import pytest
@@ -7,11 +8,13 @@ import torch
 from ganlab.data.augment import affine, brightness, contrast, each_with_probability
 from ganlab.errors import GanlabError
 from ganlab.io import torch_load
-from ganlab.models import build_discriminator
+from ganlab.losses import build_loss
+from ganlab.models import Generator, build_discriminator
 from ganlab.runs import Run
 from ganlab.toy import train as toy
 from ganlab.training import config as c
 from ganlab.training.loop import train
+from ganlab.training.step import GANStep
 from ganlab.training.terms import ADA_INTERVAL, DAugment, Batch
 
 
@@ -76,6 +79,28 @@ def test_d_sees_the_augmented_images_and_passes_gradients_through_them():
     assert torch.allclose(gx, want) and gx.abs().sum() > 0
 
 
+def one_step(terms, precision="fp32"):
+    """G and D after one GANStep on fixed data, with ``terms``."""
+    torch.manual_seed(0)
+    G, D = Generator(), build_discriminator("mlp")
+    opt_g, opt_d = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" else contextlib.nullcontext
+    step = GANStep(G, D, build_loss("ns"), opt_g, opt_d, terms=terms, autocast=autocast,
+                   generator=torch.Generator().manual_seed(0))
+    x = torch.rand(16, 784, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    step(x, torch.randn(16, 100, generator=torch.Generator().manual_seed(2)), 1, GANStep.stats("cpu"))
+    return G, D
+
+
+def test_a_step_through_the_identity_is_the_plain_step_bit_for_bit():
+    plain, through = one_step([]), one_step([DAugment(["identity"], 1.0)])
+    for a, b in zip(plain, through):
+        assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    G, D = one_step([DAugment(["shift", "affine", "cutout"], 0.5, target=0.6)], precision="bf16")
+    assert all(torch.isfinite(p).all() for p in list(G.parameters()) + list(D.parameters()))
+    assert not torch.equal(G.fc4.weight, plain[0].fc4.weight)
+
+
 def batch(sign: float, n: int = 8) -> Batch:
     d_real = torch.full((n, 1), sign)
     return Batch(torch.zeros(n, 784), torch.zeros(n, 100), None, torch.zeros(n, 784), d_real, -d_real)
@@ -104,11 +129,12 @@ def test_ada_moves_p_by_the_images_of_each_interval_towards_the_target():
 
 
 def test_ada_run_adapts_p_resumes_exactly_and_keeps_d_plain(tmp_path, cache_dir):
-    cfg = c.load(None, ["data.subset=128", "train.epochs=2", "train.threads=1", "train.d_augment=[shift,cutout,affine]",
-                        "train.d_augment_p=0", "train.ada_target=0.6", "train.ada_kimg=1"])
+    cfg = c.load(None, ["data.subset=320", "train.epochs=2", "train.threads=1", "train.d_augment=[shift,cutout,affine]",
+                        "train.d_augment_p=0.5", "train.ada_target=0.6", "train.ada_kimg=1"])
     train(cfg, tmp_path / "full", progress=False)
     rows = [json.loads(line) for line in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["d_augment_p"] for r in rows] != [0.0, 0.0]  # p moved with D's signs on the reals
+    # 5 steps per epoch: p moved at step 4 (by 256 / 1000) and so augmented with p != 0.5 in the second epoch
+    assert len({r["d_augment_p"] for r in rows} | {0.5}) == 3
     train(cfg, tmp_path / "cut", progress=False, until_epoch=1)
     train(None, tmp_path / "cut", resume=True, progress=False)
     full, cut = torch_load(Run(tmp_path / "full").last), torch_load(Run(tmp_path / "cut").last)
@@ -117,7 +143,7 @@ def test_ada_run_adapts_p_resumes_exactly_and_keeps_d_plain(tmp_path, cache_dir)
     assert torch.equal(full["terms"]["d-augment"]["p"], cut["terms"]["d-augment"]["p"])
     # the checkpoint's D is D itself (no augmentation wrapper): samplers and evaluation load it as any other
     assert list(full["D"]) == list(build_discriminator("mlp").state_dict())
-    plain = c.load(None, ["data.subset=128", "train.epochs=2", "train.threads=1"])
+    plain = c.load(None, ["data.subset=320", "train.epochs=2", "train.threads=1"])
     train(plain, tmp_path / "plain", progress=False)
     plain_ck = torch_load(Run(tmp_path / "plain").last)
     assert "terms" not in plain_ck  # a run without a stateful scheme writes the checkpoint as before
@@ -129,9 +155,11 @@ def test_ada_run_adapts_p_resumes_exactly_and_keeps_d_plain(tmp_path, cache_dir)
     (["train.ada_target=0.6"], "needs train.d_augment"),
     (["train.d_augment=[shift]", "train.d_augment_p=1.5"], "must be in \\[0, 1\\]"),
     (["train.d_augment=[shift]", "train.d_augment_p=0"], "never augment"),
-    (["train.d_augment=[shift]", "train.ada_target=0.6", "train.loss=wgan", "regularizers.gp=10"],
+    (["train.d_augment=[shift]", "train.ada_target=0.6", "train.d_augment_p=0", "train.loss=wgan",
+      "regularizers.gp=10"],
      "ADA reads overfitting from the sign"),
     (["train.d_augment=[shift]", "train.ada_target=1"], "must be in \\[0, 1\\)"),
+    (["train.d_augment=[shift]", "train.ada_target=0.6"], "set train.d_augment_p to where ADA's p starts"),
 ])
 def test_bad_d_augment_settings_are_one_line_errors(overrides, message):
     with pytest.raises(GanlabError, match=message):

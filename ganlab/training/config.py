@@ -122,11 +122,13 @@ class SchemeSettings:
     ema: float = 0.0
     #: augment every image D sees in training, reals and fakes, differentiably (DiffAugment, Zhao et al. 2020; ADA,
     #: Karras et al. 2020): names of data/augment.py in order, e.g. [shift, cutout] (MNIST) or [jitter] (instance
-    #: noise; the only image-free ones are jitter, brightness, contrast); [] = off
+    #: noise; with identity, the only ones the 2-d toys take); [] = off
     d_augment: list[str] = field(default_factory=list)
-    #: the probability that an image takes each augmentation (DiffAugment: 1); with ada_target, where p starts
+    #: the probability that an image takes each augmentation (DiffAugment: 1); with ada_target, where p starts (ADA:
+    #: 0), and where it starts again at each of train.phases
     d_augment_p: float = 1.0
-    #: ADA: adapt p so that E[sign D(x_real)] stays at this target (Karras et al.: 0.6); 0 = p stays fixed
+    #: ADA: adapt p so that E[sign D(x_real)] stays at this target (Karras et al.: 0.6, i.e. 80 % of the reals get a
+    #: positive logit); 0 = p stays fixed
     ada_target: float = 0.0
     #: ADA: p can move from 0 to 1 in this many thousand real images (Karras et al.: 500)
     ada_kimg: float = 500.0
@@ -433,6 +435,9 @@ def check_d_augment(train: SchemeSettings, accepted: tuple[str, ...] = tuple(aug
     if train.d_augment and not train.ada_target and not train.d_augment_p:
         raise GanlabError("config keys 'train.d_augment' and 'train.d_augment_p' = 0 with a fixed p (ada_target 0) "
                           "never augment; give p > 0, or an ada_target for p to start at 0 and adapt")
+    if train.ada_target and train.d_augment_p == 1:
+        raise GanlabError("config keys 'train.ada_target' and 'train.d_augment_p' = 1 (a fixed p's default): set "
+                          "train.d_augment_p to where ADA's p starts, e.g. 0 as Karras et al.")
     if train.ada_target and not getattr(LOSSES.get(train.loss), "sign_means_real", True):
         accepted_losses = ", ".join(sorted(n for n, c in LOSSES.items() if c.sign_means_real))
         raise GanlabError(f"config keys 'train.ada_target' and 'train.loss' = {train.loss!r} do not combine: ADA "

@@ -104,9 +104,10 @@ class DAugment(Term):
     """Differentiable augmentation of everything D sees (DiffAugment, Zhao et al. 2020; ADA, Karras et al. 2020): D is
     trained and G is trained through ``D(T(x))``, reals and fakes alike, so D cannot memorise the training images and
     G is not taught the augmentations. Each of ``names`` is applied to an image with probability ``p``. With a
-    ``target`` (ADA), p follows the overfitting measure r = E[sign D(T(x_real))] over every ``ADA_INTERVAL`` D steps:
-    p += sign(r - target) * (images in the interval) / (kimg * 1000), within [0, 1]; so p can go from 0 to 1 in
-    ``kimg`` thousand real images."""
+    ``target`` (ADA), p starts at ``p`` and follows the overfitting measure r = E[sign D(T(x_real))], the mean over the
+    real images of every ``ADA_INTERVAL`` D steps: p += sign(r - target) * (images in the interval) / (kimg * 1000),
+    within [0, 1]; so p can go from 0 to 1 in ``kimg`` thousand real images. A phase of ``train.phases`` begins as a
+    warm start does, with p at its start again."""
 
     def __init__(self, names: list[str], p: float, target: float = 0.0, kimg: float = 500.0):
         self.names, self.target, self.kimg = list(names), target, kimg
@@ -123,10 +124,10 @@ class DAugment(Term):
     def d(self, step, b):
         if self.target:  # ADA's controller; on the device, no host sync
             with torch.no_grad():
-                self._signs = self._signs + torch.sign(b.d_real.float()).mean()
+                self._signs = self._signs + torch.sign(b.d_real.float()).sum()
                 self._steps, self._images = self._steps + 1, self._images + len(b.x)
                 if self._steps == ADA_INTERVAL:
-                    r = self._signs / self._steps
+                    r = self._signs / self._images  # the mean over the interval's images
                     self.p = (self.p + torch.sign(r - self.target) * (self._images / (self.kimg * 1000))).clamp(0, 1)
                     self._signs, self._steps, self._images = torch.zeros_like(self._signs), 0, 0
         return None
