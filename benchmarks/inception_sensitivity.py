@@ -55,10 +55,11 @@ def error(f: np.ndarray, ref: np.ndarray) -> dict:
     return {"rel_l2": float(rel.mean()), "max_abs": float(np.abs(f - ref).max())}
 
 
-def agreement(net: nn.Module, fakes: np.ndarray, reals: np.ndarray, keeps: list[set[int]]) -> dict:
+def agreement(net: nn.Module, fakes: np.ndarray, reals: np.ndarray, keeps: list[set[int]],
+              all_bf16: bool = True) -> dict:
     """The protocol's numbers with each precision map's features; the deltas are against fp32's."""
     stages = len(net.layers)
-    maps = {"fp32": set(), "bf16": set(range(stages))}
+    maps = {"fp32": set(), "bf16": set(range(stages))} if all_bf16 else {"fp32": set()}
     maps.update({f"bf16, fp32 stages {','.join(map(str, sorted(k)))}": set(range(stages)) - k for k in keeps})
     out = {}
     for name, bf16 in maps.items():
@@ -94,12 +95,14 @@ def main() -> None:
                    help="instead: the protocol's numbers on N generated vs N test images, per precision map")
     p.add_argument("--keep", action="append", default=[], metavar="I,J",
                    help="with --agreement: stages kept in fp32 (the rest bf16); repeatable")
+    p.add_argument("--skip-bf16", action="store_true", help="with --agreement: leave out the all-bf16 map")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     if args.agreement:
         keeps = [{int(i) for i in k.split(",")} for k in args.keep]
         fakes = sample_images(load_generator(args.run, args.checkpoint), args.agreement, seed=0, progress=False)
-        out = agreement(FeatureExtractor("fp32").net, fakes, mnist.load().test_x[: args.agreement], keeps)
+        out = agreement(FeatureExtractor("fp32").net, fakes, mnist.load().test_x[: args.agreement], keeps,
+                        not args.skip_bf16)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"run": args.run, "checkpoint": args.checkpoint, "n": args.agreement,

@@ -169,6 +169,7 @@ def test_toy_net_options_and_data_scale():
     (["model.ac_head=true", "train.ac_g_entropy=0.1"], "ac-head"),
     (["train.latent_opt_alpha=0.5"], "latent-opt"),
     (["train.loss=cn-lsgan", "train.cn_lambda2=0.5"], "image-term"),
+    (["train.d_augment=[jitter]", "train.d_augment_p=0.5", "train.ada_target=0.6"], "d-augment"),
     (["train.precision=bf16"], None),
     (["model.spectral_norm=true", "train.loss=hinge"], None),
 ])

@@ -197,7 +197,7 @@ CHOICES = {
     "optim.schedule": ("none", "step", "linear", "cosine", "plateau"),
     "train.device": ("auto", "cpu", "cuda"),
     "train.precision": ("fp32", "bf16"),
-    "eval.precision": ("fp32", "bf16"),
+    "eval.precision": ("fp32", "bf16", "bf16-stem"),
 }
 POSITIVE = {"train.epochs", "train.batch_size", "train.n_critic", "train.sample_every", "train.checkpoint_every",
             "optim.lr_g", "optim.lr_d", "eval.n", "model.d_out", "latent.components", "latent.sigma", "train.mdgan_distance", "optim.step_size", "optim.gamma",
