@@ -24,30 +24,18 @@ from torch import nn
 from ganlab.data import mnist
 from ganlab.metrics import density_coverage, precision_recall
 from ganlab.metrics.fid import fid
-from ganlab.metrics.inception import FeatureExtractor, preprocess
+from ganlab.metrics.inception import FeatureExtractor, preprocess, with_bf16_stages
 from ganlab.sampling import load_generator, sample_images
 
 
-class Cast(nn.Module):
-    """A stage run in ``dtype`` (its weights converted once), its input cast to it."""
-
-    def __init__(self, stage: nn.Module, dtype: torch.dtype):
-        super().__init__()
-        self.stage, self.dtype = copy.deepcopy(stage).to(dtype), dtype
-
-    def forward(self, x):
-        return self.stage(x.to(self.dtype))
-
-
-def mixed(net: nn.Module, bf16: set[int]) -> nn.Sequential:
-    """The rebuilt Inception with the stages in ``bf16`` in bfloat16 and the others in float32."""
-    stages = [Cast(s, torch.bfloat16 if i in bf16 else torch.float32) for i, s in enumerate(net.layers)]
-    return nn.Sequential(*stages).to(memory_format=torch.channels_last).eval()
+def mixed(net: nn.Module, bf16: set[int]) -> nn.Module:
+    """A copy of the rebuilt Inception with the stages in ``bf16`` in bfloat16 and the others in float32."""
+    return with_bf16_stages(copy.deepcopy(net), bf16).to(memory_format=torch.channels_last).eval()
 
 
 @torch.no_grad()
 def features(net: nn.Module, x: torch.Tensor, batch: int = 32) -> np.ndarray:
-    return np.concatenate([net(x[i:i + batch]).float().flatten(1).numpy() for i in range(0, len(x), batch)])
+    return np.concatenate([net(x[i:i + batch]).float().numpy() for i in range(0, len(x), batch)])
 
 
 def error(f: np.ndarray, ref: np.ndarray) -> dict:

@@ -43,8 +43,8 @@ def test_extractor_precisions_agree(digits):
     assert np.linalg.norm(b16 - f32) / np.linalg.norm(f32) < 0.05
     stem = FeatureExtractor("bf16-stem")
     mixed = stem(digits, progress=False)
-    assert stem.net.layers[0].conv.weight.dtype == torch.float32 and stem.net.layers[-1].__class__.__name__ == \
-        "AvgPool2d" and next(stem.net.layers[-2].parameters()).dtype == torch.bfloat16
+    dtypes = [next(m.parameters()).dtype for m in stem.net.layers if list(m.parameters())]
+    assert dtypes[:5] == [torch.float32] * 5 and set(dtypes[5:]) == {torch.bfloat16}  # the stem's 5 convs exact
     # the first convolution makes most of bf16's error: with the stem exact it is much smaller (measured: halved)
     assert np.linalg.norm(mixed - f32) < 0.75 * np.linalg.norm(b16 - f32)
     assert len({FeatureExtractor(p).key for p in FeatureExtractor.PRECISIONS}) == 3  # cached features kept apart

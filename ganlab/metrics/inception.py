@@ -177,10 +177,15 @@ class _ToDtype(nn.Module):
         return x.to(self.dtype)
 
 
-def _bf16_after_stem(net: FoldedInception) -> FoldedInception:
-    """``net`` (fp32) with every stage after the stem in bfloat16: its input is cast once, where the blocks begin."""
-    stages = list(net.layers)
-    net.layers = nn.Sequential(*stages[:STEM], _ToDtype(torch.bfloat16), *[s.to(torch.bfloat16) for s in stages[STEM:]])
+def with_bf16_stages(net: FoldedInception, stages) -> FoldedInception:
+    """``net`` (fp32, changed in place) with the stages of ``net.layers`` whose indices are in ``stages`` in bfloat16
+    and the others in float32, each stage's input cast to its own dtype (``bf16-stem``; the per-stage sensitivity of
+    benchmarks/inception_sensitivity.py)."""
+    layers = []
+    for i, stage in enumerate(net.layers):
+        dtype = torch.bfloat16 if i in stages else torch.float32
+        layers += [_ToDtype(dtype), stage.to(dtype)]
+    net.layers = nn.Sequential(*layers)
     return net
 
 
@@ -211,7 +216,7 @@ class FeatureExtractor:
         self.net = FoldedInception(load_torchscript(self.path)).eval()
         self.net = self.net.to(self.device, dtype=self.dtype)
         if precision == "bf16-stem":
-            self.net = _bf16_after_stem(self.net)
+            self.net = with_bf16_stages(self.net, range(STEM, len(self.net.layers)))
         self.net = self.net.to(memory_format=torch.channels_last)
         self.channels = 1
 

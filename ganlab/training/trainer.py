@@ -148,7 +148,7 @@ class Trainer:
         if self.ema:
             state[C.G_EMA] = self.ema.model.state_dict()
         state[C.SCHEDULES] = [sch.state_dict() if sch is not None else {} for sch in self.schedules]
-        terms = {t.name: t.state_dict() for t in self.step_fn.terms if t.state_dict()}
+        terms = {t.name: kept for t in self.step_fn.terms if (kept := t.state_dict())}
         if terms:
             state[C.TERMS] = terms
         return state
