@@ -81,9 +81,7 @@ def _draw(args, n: int):
         bundle = beside(checkpoint)
         if bundle:  # a shipped generator with its sampler (ganlab export --sampler)
             return sample_bundle(load_generator(None, checkpoint), bundle, n, args.seed)
-    if args.sampler:
-        if not args.run:
-            raise GanlabError("--sampler needs --run (samplers use the run's discriminator)")
+    if args.sampler:  # without --run: a shipped G.pth, read with the critic and prior of its sampler.pt
         from .latent.run import parse_chain, sample_run
 
         return sample_run(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), weights=args.weights,
@@ -121,13 +119,13 @@ def cmd_evaluate(args) -> None:
     from .metrics.imagesets import load_images
 
     cost = None
-    if args.run:
+    if args.run or args.checkpoint:
         if args.path:
-            raise GanlabError("give either PATH or --run, not both")
+            raise GanlabError(f"give either PATH or --{'run' if args.run else 'checkpoint'}, not both")
         t0 = time.perf_counter()
         images, cost = _draw(args, args.n)
         sampling_seconds = time.perf_counter() - t0
-        source = f"{args.run} ({args.checkpoint or 'last'}, {args.n} samples, seed {args.seed})"
+        source = f"{args.run or args.checkpoint} ({args.checkpoint or 'last'}, {args.n} samples, seed {args.seed})"
     elif args.path in ("mnist:train", "mnist:test"):
         from .metrics.imagesets import reference
 
@@ -136,7 +134,8 @@ def cmd_evaluate(args) -> None:
         images = load_images(args.path, MIN_IMAGES)
         source = args.path
     else:
-        raise GanlabError("ganlab evaluate needs PATH (a folder of PNGs, an .npz/.npy) or --run RUN")
+        raise GanlabError("ganlab evaluate needs PATH (a folder of PNGs, an .npz/.npy), --run RUN or "
+                          "--checkpoint G.pth")
     result = evaluate(images, ref=args.ref, precision=args.precision, inception=args.inception,
                       cache=args.cache_dir, full=not args.mnist_only, progress=not args.quiet)
     result["source"] = str(source)
@@ -232,10 +231,17 @@ def cmd_sweep_sampler(args) -> None:
 
     from .latent.sweep import sweep
 
+    if not args.run and not args.checkpoint:
+        raise GanlabError("ganlab sweep-sampler needs --run RUN or --checkpoint G.pth (with its sampler.pt)")
     values = [yaml.safe_load(v) for v in args.values]
-    out = args.out or f"{args.run}/sweeps/{args.sampler}-{args.param}"
+    if args.out:
+        out = args.out
+    elif args.run:
+        out = f"{args.run}/sweeps/{args.sampler}-{args.param}"
+    else:  # never inside the folder of a shipped pair
+        out = f"runs/sweeps/{Path(args.checkpoint).resolve().parent.name}-{args.sampler}-{args.param}"
     res = sweep(args.run, args.sampler, args.param, values, args.opt or [], out, n=args.n, seed=args.seed,
-                checkpoint=args.checkpoint, full=not args.mnist_only, precision=args.precision, cache=args.cache_dir,
+                checkpoint=args.checkpoint or "last", full=not args.mnist_only, precision=args.precision, cache=args.cache_dir,
                 critic=args.critic, ref=args.ref)
     print(f"sweep written to {res['dir']} (sweep.json, sweep.png)")
 
@@ -324,9 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("path", nargs="?", help="a folder of 28x28 PNGs, an .npz/.npy of uint8 images, or "
                                            "mnist:train / mnist:test (the reference sets themselves)")
     v.add_argument("--run", help="evaluate a run instead: generate --n samples on the fly")
-    v.add_argument("--checkpoint", help="with --run: last (default), best, epoch_N or a path")
-    v.add_argument("--n", type=int, default=10000, help="with --run: number of samples (default 10000)")
-    v.add_argument("--seed", type=int, default=0, help="with --run: sampling seed")
+    v.add_argument("--checkpoint", help="with --run: last (default), best, epoch_N or a path; alone: a platform "
+                                        "G.pth (through the sampler.pt beside it, if any), sampled on the fly")
+    v.add_argument("--n", type=int, default=10000, help="with --run or --checkpoint: number of samples (default 10000)")
+    v.add_argument("--seed", type=int, default=0, help="with --run or --checkpoint: sampling seed")
     v.add_argument("--ref", default="test", help="test (MNIST test, default), train (10k train images), or a PATH")
     v.add_argument("--precision", default="fp32", help="Inception arithmetic: fp32 (default, exact), bf16 "
                                                       "(~2x faster; FID about 1.5 %% lower) or bf16-stem (bf16 with "
@@ -364,14 +371,15 @@ def build_parser() -> argparse.ArgumentParser:
     fc.set_defaults(func=cmd_fit_critic)
 
     sw = sub.add_parser("sweep-sampler", help="evaluate a sampler over values of one option and plot the metrics")
-    sw.add_argument("--run", required=True)
+    sw.add_argument("--run", help="the run whose generator and discriminator the sampler reads")
     sw.add_argument("--sampler", required=True)
     sw.add_argument("--param", required=True, help="the option to sweep, e.g. percentile, psi, m, steps")
     sw.add_argument("--values", nargs="+", required=True)
     sw.add_argument("--opt", action="append", metavar="KEY=VALUE", help="fixed options of the sampler")
     sw.add_argument("--n", type=int, default=10000)
     sw.add_argument("--seed", type=int, default=0)
-    sw.add_argument("--checkpoint", default="last")
+    sw.add_argument("--checkpoint", help="with --run: last (default), best or epoch_N; without: a shipped G.pth, "
+                                         "read with the critic and prior of the sampler.pt beside it")
     sw.add_argument("--mnist-only", action="store_true", help="classifier metrics only (fast)")
     sw.add_argument("--ref", default="train", help="the reference the choice is made on: train (10k MNIST training "
                                                    "images, default), test, or a PATH (report the chosen value "

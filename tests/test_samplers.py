@@ -145,7 +145,57 @@ def test_cli_sampler_on_a_run(tmp_path, cache_dir, capsys):
     assert len(list(out.glob("*.png"))) == 30
     assert "sampler drs+truncation" in capsys.readouterr().out
     assert main(["generate", "--checkpoint", str(tmp_path / "x.pth"), "--sampler", "drs", "--out", str(out)]) == 2
-    assert "--sampler needs --run" in capsys.readouterr().err
+    assert "x.pth does not exist" in capsys.readouterr().err
+    # a platform G.pth alone has no discriminator for a sampler to read
+    assert main(["export", "--run", str(run), "--out", str(tmp_path / "bare" / "G.pth")]) == 0
+    assert main(["generate", "--checkpoint", str(tmp_path / "bare" / "G.pth"), "--sampler", "drs",
+                 "--out", str(tmp_path / "b")]) == 2
+    assert "has no sampler.pt beside it; give --run RUN" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys):
+    """A shipped G.pth + sampler.pt, with the run gone: ``--checkpoint G.pth --sampler ...`` reads the critic and
+    the prior of the sampler.pt. Given the shipped chain's own options it writes generate.py's images (so the
+    critic, the prior — a mixture here — and the refit k_eff are the shipped ones); other options can then be
+    chosen on training images with sweep-sampler and reported once with evaluate, as issue 20 asks."""
+    import json
+    import shutil
+
+    import numpy as np
+
+    from ganlab.training import config as c
+    from ganlab.training.loop import train
+
+    run = train(c.load(None, ["data.subset=128", "train.epochs=1", "train.threads=1", "latent.prior=mixture"]),
+                tmp_path / "r", progress=False)
+    ship = tmp_path / "ship" / "G.pth"
+    dot = ["--sampler", "dot", "--sampler-opt", "steps=3", "--sampler-opt", "k_pairs=50"]
+    assert main(["export", "--run", str(run), "--out", str(ship), *dot]) == 0
+    shutil.rmtree(run)
+    assert main(["generate", "--checkpoint", str(ship), "--n", "20", "--format", "npz",
+                 "--out", str(tmp_path / "bundle.npz")]) == 0
+    assert main(["generate", "--checkpoint", str(ship), "--n", "20", "--format", "npz",
+                 "--out", str(tmp_path / "cli.npz"), *dot]) == 0
+    assert main(["generate", "--checkpoint", str(ship), "--n", "20", "--format", "npz", "--no-sampler",
+                 "--out", str(tmp_path / "prior.npz")]) == 0
+    bundle, cli, prior = (np.load(tmp_path / f"{k}.npz")["images"] for k in ("bundle", "cli", "prior"))
+    assert np.array_equal(bundle, cli) and not np.array_equal(bundle, prior)
+    capsys.readouterr()
+    assert main(["sweep-sampler", "--checkpoint", str(ship), "--sampler", "dot", "--param", "lr", "--values",
+                 "0.01", "0.1", "--opt", "steps=3", "--opt", "k_pairs=50", "--n", "30", "--mnist-only",
+                 "--out", str(tmp_path / "sw")]) == 0
+    swept = json.loads((tmp_path / "sw" / "sweep.json").read_text())
+    assert swept["run"] is None and swept["checkpoint"] == str(ship) and swept["ref"].startswith("mnist-train")
+    assert [r["value"] for r in swept["rows"]] == [0.01, 0.1]
+    assert main(["evaluate", "--checkpoint", str(ship), "--n", "30", "--mnist-only", *dot[:2], "--sampler-opt",
+                 "lr=0.1", "--sampler-opt", "steps=3", "--sampler-opt", "k_pairs=50"]) == 0
+    assert "vs mnist-test" in capsys.readouterr().out
+    assert main(["sweep-sampler", "--checkpoint", str(ship), "--sampler", "dot", "--param", "lr", "--values", "0.1",
+                 "--critic", "fitted", "--out", str(tmp_path / "sw2")]) == 2
+    assert "--critic fitted needs --run RUN" in capsys.readouterr().err
+    assert main(["sweep-sampler", "--sampler", "dot", "--param", "lr", "--values", "0.1"]) == 2
+    assert "needs --run RUN or --checkpoint G.pth" in capsys.readouterr().err
 
 
 def test_sweep_sampler_writes_plot_and_grid(tmp_path, cache_dir):

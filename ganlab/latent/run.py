@@ -27,10 +27,13 @@ CALIBRATION = slice(50000, 60000)
 CRITICS = ("run", "fitted")
 
 
-def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | None = None,
+def run_context(run: str | os.PathLike | None, checkpoint: str = "last", cache: str | None = None,
                 weights: str = "ema", critic: str = "run") -> Context:
     """The run's G (``weights``), prior and discriminator: its own D (``critic='run'``) or the critic fitted
-    for this G with ``ganlab latent fit-critic`` (``critic='fitted'``)."""
+    for this G with ``ganlab latent fit-critic`` (``critic='fitted'``). With ``run`` None, ``checkpoint`` is a
+    shipped G.pth: see :func:`shipped_context`."""
+    if run is None:
+        return shipped_context(checkpoint, cache, critic)
     r = Run(run)
     cfg = load_config(r)
     G = load_generator(run, checkpoint, weights).eval().requires_grad_(False)
@@ -50,6 +53,24 @@ def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | N
     real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
     return Context(G, D, load_prior(run, checkpoint).requires_grad_(False), z_dim=100,
                    probabilistic=probabilistic, real=real, batch_size=CHUNK, state_dir=state_dir, d_spec=d_spec)
+
+
+def shipped_context(checkpoint: str | os.PathLike, cache: str | None = None, critic: str = "run") -> Context:
+    """A shipped G.pth with the discriminator and prior of the sampler.pt beside it (the critic its shipped chain
+    reads), and MNIST's held-out reals: so a shipped pair's sampler can be re-run with other options, e.g. to choose
+    them on training images (``ganlab sweep-sampler --checkpoint DIR/G.pth``), without the run that made it."""
+    from .bundle import beside, load_bundle
+
+    if critic != "run":
+        raise GanlabError(f"--critic {critic} needs --run RUN: a shipped G.pth comes with its sampler.pt's critic only")
+    G = load_generator(None, str(checkpoint))
+    bundle = beside(checkpoint)
+    if bundle is None:
+        raise GanlabError(f"samplers need a discriminator, and {checkpoint} has no sampler.pt beside it; give --run RUN "
+                          f"(or ship one with 'ganlab export --run RUN --sampler NAME --out {checkpoint}')")
+    _, ctx = load_bundle(bundle, G)
+    ctx.real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
+    return ctx
 
 
 def parse_options(name: str, opts: list[str]) -> dict:

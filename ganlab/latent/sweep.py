@@ -19,7 +19,8 @@ def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out
           n: int = 10000, seed: int = 0, checkpoint: str = "last", full: bool = True, precision: str = "fp32",
           cache: str | None = None, progress: bool = True, critic: str = "run", ref: str = "train") -> dict:
     """Evaluate the sampler at each value of ``param`` against ``ref``: by default 10,000 MNIST training images,
-    since the plot is made to choose a value (the test set is for reporting the chosen one, ``ganlab evaluate``)."""
+    since the plot is made to choose a value (the test set is for reporting the chosen one, ``ganlab evaluate``).
+    With ``run`` None, ``checkpoint`` is a shipped G.pth, read with its sampler.pt's critic and prior."""
     out = Path(out)
     rows = []
     for v in values:
@@ -30,7 +31,8 @@ def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out
         rows.append(res)
         if progress:
             print(f"{sampler}.{param}={v}: " + summary_line(res))
-    write_json(out / "sweep.json", {"run": str(run), "sampler": sampler, "param": param, "critic": critic,
+    write_json(out / "sweep.json", {"run": None if run is None else str(run), "checkpoint": str(checkpoint),
+                                    "sampler": sampler, "param": param, "critic": critic,
                                     "ref": rows[0]["ref"] if rows else ref, "rows": rows})
     _plot(rows, sampler, param, out / "sweep.png", full, rows[0]["ref"] if rows else ref)
     if isinstance(parse_chain([(sampler, list(base_opts))]).samplers[0], RejectionSampler):
