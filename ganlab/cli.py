@@ -75,6 +75,8 @@ def _draw(args, n: int):
 
     checkpoint = args.checkpoint or "last"
     _check_critic(args)
+    if args.sampler and getattr(args, "no_sampler", False):
+        raise GanlabError("--no-sampler contradicts --sampler: give one of them")
     if not args.run and not args.sampler and not getattr(args, "no_sampler", False):
         from .latent.bundle import beside, sample_bundle
 
@@ -119,13 +121,15 @@ def cmd_evaluate(args) -> None:
     from .metrics.imagesets import load_images
 
     cost = None
+    if args.path and (args.run or args.checkpoint or args.sampler):
+        given = "--run" if args.run else "--checkpoint" if args.checkpoint else "--sampler"
+        raise GanlabError(f"give either PATH or {given}, not both (samplers apply to a generator, not to images)")
     if args.run or args.checkpoint:
-        if args.path:
-            raise GanlabError(f"give either PATH or --{'run' if args.run else 'checkpoint'}, not both")
         t0 = time.perf_counter()
         images, cost = _draw(args, args.n)
         sampling_seconds = time.perf_counter() - t0
-        source = f"{args.run or args.checkpoint} ({args.checkpoint or 'last'}, {args.n} samples, seed {args.seed})"
+        source = f"{args.run} ({args.checkpoint or 'last'}, {args.n} samples, seed {args.seed})" if args.run else \
+            f"{args.checkpoint} ({args.n} samples, seed {args.seed}, {_shipped_chain(args)})"
     elif args.path in ("mnist:train", "mnist:test"):
         from .metrics.imagesets import reference
 
@@ -146,12 +150,15 @@ def cmd_evaluate(args) -> None:
         print(f"sampler {cost['sampler']}: {cost['g_evals_per_sample']:.2f} G / {cost['d_evals_per_sample']:.2f} D "
               f"evaluations per sample, acceptance {cost['acceptance_rate']:.3f}, {cost['seconds']}s")
     print(summary_line(result))
+    if args.run or args.checkpoint:
+        result.update({"checkpoint": args.checkpoint or "last", "seed": args.seed,
+                       "sampler_spec": _chain_spec(args.sampler, args.critic) if args.run or args.sampler
+                       else _shipped_chain(args),
+                       "samples_per_s": round(args.n / sampling_seconds, 1)})
     if args.run:  # every evaluation of a run is kept in it, for 'ganlab compare'
         from .report.collect import save_run_evaluation
 
-        result.update({"checkpoint": args.checkpoint or "last", "weights": args.weights, "seed": args.seed,
-                       "sampler_spec": _chain_spec(args.sampler, args.critic),
-                       "samples_per_s": round(args.n / sampling_seconds, 1)})
+        result["weights"] = args.weights
         print(f"wrote {save_run_evaluation(args.run, result, images)}")
     if args.json:
         from pathlib import Path
@@ -162,6 +169,18 @@ def cmd_evaluate(args) -> None:
         save_grid(images[:100], grid, nrow=10)
         write_json(args.json, {**result, "grid": grid.name})
         print(f"wrote {args.json} (and {grid.name})")
+
+
+def _shipped_chain(args) -> str:
+    """What drew the images of ``--checkpoint G.pth`` (no run): the chain given, the sampler.pt beside it, or
+    the plain prior."""
+    from .latent.bundle import beside, describe
+
+    if args.sampler:
+        return _chain_spec(args.sampler, args.critic) + " with the critic and prior of " + \
+            str(beside(args.checkpoint))
+    bundle = None if args.no_sampler else beside(args.checkpoint)
+    return f"shipped sampler {describe(bundle)}" if bundle else "prior"
 
 
 def _chain_spec(chain, critic: str = "run") -> str:
@@ -238,8 +257,11 @@ def cmd_sweep_sampler(args) -> None:
         out = args.out
     elif args.run:
         out = f"{args.run}/sweeps/{args.sampler}-{args.param}"
-    else:  # never inside the folder of a shipped pair
-        out = f"runs/sweeps/{Path(args.checkpoint).resolve().parent.name}-{args.sampler}-{args.param}"
+    else:  # never inside the folder of a shipped pair; named by its generator, so two pairs never share one
+        from .models.generator import fingerprint
+        from .sampling import load_generator
+
+        out = f"runs/sweeps/shipped-{fingerprint(load_generator(None, args.checkpoint))[:12]}-{args.sampler}-{args.param}"
     res = sweep(args.run, args.sampler, args.param, values, args.opt or [], out, n=args.n, seed=args.seed,
                 checkpoint=args.checkpoint or "last", full=not args.mnist_only, precision=args.precision, cache=args.cache_dir,
                 critic=args.critic, ref=args.ref)

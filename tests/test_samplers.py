@@ -145,7 +145,7 @@ def test_cli_sampler_on_a_run(tmp_path, cache_dir, capsys):
     assert len(list(out.glob("*.png"))) == 30
     assert "sampler drs+truncation" in capsys.readouterr().out
     assert main(["generate", "--checkpoint", str(tmp_path / "x.pth"), "--sampler", "drs", "--out", str(out)]) == 2
-    assert "x.pth does not exist" in capsys.readouterr().err
+    assert "x.pth is not a file; without --run it must be a platform G.pth" in capsys.readouterr().err
     # a platform G.pth alone has no discriminator for a sampler to read
     assert main(["export", "--run", str(run), "--out", str(tmp_path / "bare" / "G.pth")]) == 0
     assert main(["generate", "--checkpoint", str(tmp_path / "bare" / "G.pth"), "--sampler", "drs",
@@ -154,11 +154,11 @@ def test_cli_sampler_on_a_run(tmp_path, cache_dir, capsys):
     assert not (tmp_path / "b").exists()
 
 
-def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys):
-    """A shipped G.pth + sampler.pt, with the run gone: ``--checkpoint G.pth --sampler ...`` reads the critic and
-    the prior of the sampler.pt. Given the shipped chain's own options it writes generate.py's images (so the
-    critic, the prior — a mixture here — and the refit k_eff are the shipped ones); other options can then be
-    chosen on training images with sweep-sampler and reported once with evaluate, as issue 20 asks."""
+def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys, monkeypatch):
+    """A shipped G.pth + sampler.pt, with the run gone: ``--checkpoint G.pth --sampler ...`` reads the critic, the
+    prior and the fitted states of the sampler.pt. Given the shipped chain's own options it writes generate.py's
+    images (so the critic, the prior — a mixture here — and the refit k_eff are the shipped ones); other options
+    can then be chosen on training images with sweep-sampler and reported once with evaluate, as issue 20 asks."""
     import json
     import shutil
 
@@ -167,35 +167,73 @@ def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys
     from ganlab.training import config as c
     from ganlab.training.loop import train
 
+    monkeypatch.chdir(tmp_path)  # nothing may be read from or written to the working directory
     run = train(c.load(None, ["data.subset=128", "train.epochs=1", "train.threads=1", "latent.prior=mixture"]),
                 tmp_path / "r", progress=False)
+    assert main(["latent", "fit-lrs", "--run", str(run), "--iters", "30"]) == 0
     ship = tmp_path / "ship" / "G.pth"
     dot = ["--sampler", "dot", "--sampler-opt", "steps=3", "--sampler-opt", "k_pairs=50"]
-    assert main(["export", "--run", str(run), "--out", str(ship), *dot]) == 0
+    assert main(["export", "--run", str(run), "--out", str(ship), *dot, "--sampler", "lrs"]) == 0
+    lrs_opts = ["--sampler", "lrs", "--sampler-opt", "m=2"]
+    assert main(["generate", "--run", str(run), "--n", "20", "--format", "npz", "--out", str(tmp_path / "lrs-run.npz"),
+                 *lrs_opts]) == 0
+    run_pt = tmp_path / "last.pt"
+    shutil.copy(run / "checkpoints" / "last.pt", run_pt)
     shutil.rmtree(run)
-    assert main(["generate", "--checkpoint", str(ship), "--n", "20", "--format", "npz",
-                 "--out", str(tmp_path / "bundle.npz")]) == 0
-    assert main(["generate", "--checkpoint", str(ship), "--n", "20", "--format", "npz",
-                 "--out", str(tmp_path / "cli.npz"), *dot]) == 0
-    assert main(["generate", "--checkpoint", str(ship), "--n", "20", "--format", "npz", "--no-sampler",
-                 "--out", str(tmp_path / "prior.npz")]) == 0
-    bundle, cli, prior = (np.load(tmp_path / f"{k}.npz")["images"] for k in ("bundle", "cli", "prior"))
-    assert np.array_equal(bundle, cli) and not np.array_equal(bundle, prior)
+
+    def draw(name, *extra):
+        assert main(["generate", "--checkpoint", str(ship), "--n", "20", "--format", "npz",
+                     "--out", str(tmp_path / f"{name}.npz"), *extra]) == 0
+        return np.load(tmp_path / f"{name}.npz")["images"]
+
+    shipped, cli = draw("shipped"), draw("cli", *dot, "--sampler", "lrs")
+    assert np.array_equal(shipped, cli)
+    assert not np.array_equal(cli, draw("dot-only", *dot))  # the LRS stage, read from sampler.pt, did something
+    # the LRS network fitted for G travels in sampler.pt: another m on the shipped pair is the run's own sampler
+    assert np.array_equal(draw("lrs-shipped", *lrs_opts), np.load(tmp_path / "lrs-run.npz")["images"])
     capsys.readouterr()
+
     assert main(["sweep-sampler", "--checkpoint", str(ship), "--sampler", "dot", "--param", "lr", "--values",
-                 "0.01", "0.1", "--opt", "steps=3", "--opt", "k_pairs=50", "--n", "30", "--mnist-only",
+                 "0.01", "0.5", "--opt", "steps=3", "--opt", "k_pairs=50", "--n", "30", "--mnist-only",
                  "--out", str(tmp_path / "sw")]) == 0
     swept = json.loads((tmp_path / "sw" / "sweep.json").read_text())
     assert swept["run"] is None and swept["checkpoint"] == str(ship) and swept["ref"].startswith("mnist-train")
-    assert [r["value"] for r in swept["rows"]] == [0.01, 0.1]
+    assert swept["shipped"].startswith("r (last checkpoint, raw weights) + dot steps=3 k_pairs=50 -> lrs")
+    rows = swept["rows"]
+    assert [r["value"] for r in rows] == [0.01, 0.5] and rows[0]["mnist_fid"] != rows[1]["mnist_fid"]
     assert main(["evaluate", "--checkpoint", str(ship), "--n", "30", "--mnist-only", *dot[:2], "--sampler-opt",
-                 "lr=0.1", "--sampler-opt", "steps=3", "--sampler-opt", "k_pairs=50"]) == 0
-    assert "vs mnist-test" in capsys.readouterr().out
-    assert main(["sweep-sampler", "--checkpoint", str(ship), "--sampler", "dot", "--param", "lr", "--values", "0.1",
-                 "--critic", "fitted", "--out", str(tmp_path / "sw2")]) == 2
-    assert "--critic fitted needs --run RUN" in capsys.readouterr().err
-    assert main(["sweep-sampler", "--sampler", "dot", "--param", "lr", "--values", "0.1"]) == 2
-    assert "needs --run RUN or --checkpoint G.pth" in capsys.readouterr().err
+                 "lr=0.5", "--sampler-opt", "steps=3", "--sampler-opt", "k_pairs=50",
+                 "--json", str(tmp_path / "ev.json")]) == 0
+    ev = json.loads((tmp_path / "ev.json").read_text())
+    assert ev["ref"] == "mnist-test" and ev["sampler_spec"] == "dot(lr=0.5,steps=3,k_pairs=50)"
+    assert ev["mnist_fid"] == pytest.approx(rows[1]["mnist_fid"], rel=0.5) and "sampler.pt" in ev["source"]
+    assert main(["evaluate", "--checkpoint", str(ship), "--n", "30", "--mnist-only",
+                 "--json", str(tmp_path / "ev-shipped.json")]) == 0
+    assert json.loads((tmp_path / "ev-shipped.json").read_text())["sampler_spec"].startswith("shipped sampler r ")
+    assert sorted(p.name for p in ship.parent.iterdir()) == ["G.pth", "sampler.pt"]
+    capsys.readouterr()
+
+    refused = [
+        (["sweep-sampler", "--checkpoint", str(ship), "--sampler", "dot", "--param", "lr", "--values", "0.1",
+          "--critic", "fitted", "--out", str(tmp_path / "sw2")], "carries the run's own critic only"),
+        (["sweep-sampler", "--sampler", "dot", "--param", "lr", "--values", "0.1"],
+         "needs --run RUN or --checkpoint G.pth"),
+        (["generate", "--checkpoint", str(run_pt), "--sampler", "dot", "--out", str(tmp_path / "x")],
+         "is a run's checkpoint; give its run: --run RUN_DIR"),
+        (["generate", "--checkpoint", "best", "--sampler", "dot", "--out", str(tmp_path / "x")],
+         "last, best and epoch_N need --run RUN"),
+        (["generate", "--checkpoint", str(ship), "--sampler", "dot", "--weights", "raw", "--out", str(tmp_path / "x")],
+         "--weights raw applies to a run's checkpoint"),
+        (["generate", "--checkpoint", str(ship), "--sampler", "dot", "--no-sampler", "--out", str(tmp_path / "x")],
+         "--no-sampler contradicts --sampler"),
+        (["evaluate", str(tmp_path / "x"), "--sampler", "dot"], "give either PATH or --sampler"),
+    ]
+    for argv, message in refused:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "sw2").exists() and not (tmp_path / "x").exists()
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "lrs.pt").exists()
 
 
 def test_sweep_sampler_writes_plot_and_grid(tmp_path, cache_dir):

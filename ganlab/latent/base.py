@@ -63,6 +63,7 @@ class Context:
     batch_size: int = 1000  # rows per forward pass (runs and shipped samplers always use sampling.CHUNK)
     state_dir: object = None  # where fitted samplers keep their state (a run's latent/ folder)
     d_spec: dict | None = None  # how to rebuild D (name, spectral_norm, d_out, ac_head): for a shipped sampler
+    shipped: dict | None = None  # of a shipped pair (no run): its sampler.pt's fitted states by sampler name
 
     def images(self, z: torch.Tensor) -> torch.Tensor:
         self.cost.g_evals += len(z)
@@ -103,6 +104,10 @@ class Sampler:
 
     def fit(self, ctx: Context) -> None:
         """Prepare (calibrate, train) before sampling; default: nothing."""
+
+    def needs_real(self) -> bool:
+        """Whether ``fit`` reads held-out real images (``ctx.real``)."""
+        return False
 
     #: attributes that ``fit`` sets and sampling needs: saved by ``state`` so a shipped sampler needs no data
     FITTED: tuple[str, ...] = ()
@@ -155,6 +160,9 @@ class Pipeline:
     @property
     def name(self) -> str:
         return "+".join(s.name for s in self.samplers) or "prior"
+
+    def needs_real(self) -> bool:
+        return any(s.needs_real() for s in self.samplers)
 
     def fit(self, ctx: Context) -> None:
         for s in self.samplers:

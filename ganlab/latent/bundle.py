@@ -88,8 +88,10 @@ def describe(path: str | os.PathLike) -> str:
             f"{steps or 'prior'}")
 
 
-def load_bundle(path: str | os.PathLike, G: torch.nn.Module) -> tuple[Pipeline, Context]:
-    """The fitted chain of a ``sampler.pt`` and a sampling context around ``G`` (no data needed)."""
+def load_bundle(path: str | os.PathLike, G: torch.nn.Module, hint: str = " (or pass --no-sampler)"
+                ) -> tuple[Pipeline, Context]:
+    """The fitted chain of a ``sampler.pt`` and a sampling context around ``G`` (no data needed); ``hint`` ends the
+    error for a sampler.pt fitted for another generator."""
     path = Path(path)
     try:
         bundle = torch_load(path)
@@ -100,7 +102,7 @@ def load_bundle(path: str | os.PathLike, G: torch.nn.Module) -> tuple[Pipeline, 
                           f"write one with 'ganlab export --run RUN --sampler NAME ...')")
     if bundle.get("G_sha256") != fingerprint(G):
         raise GanlabError(f"{path} was fitted for another generator than the one given; re-export both with "
-                          f"'ganlab export --run RUN --sampler NAME ... --out DIR' (or pass --no-sampler)")
+                          f"'ganlab export --run RUN --sampler NAME ... --out DIR'{hint}")
     d = bundle["D"]
     D = build_discriminator(d["name"], spectral_norm=d["spectral_norm"], d_out=d["d_out"], ac_head=d["ac_head"])
     D.load_state_dict(d["state"])

@@ -25,6 +25,9 @@ class DRS(RejectionSampler):
         self._require(0 <= self.percentile <= 100, f"'drs.percentile' = {self.percentile} must be in [0, 100]")
         self._require(self.burn_in > 0, f"'drs.burn_in' = {self.burn_in} must be > 0")
 
+    def needs_real(self) -> bool:
+        return self.calibrate
+
     def fit(self, ctx):
         g = torch.Generator().manual_seed(self.seed)
         self.a, self.b = 1.0, 0.0

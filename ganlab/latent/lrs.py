@@ -78,7 +78,14 @@ class LRS(RejectionSampler):
         self._require(self.m >= 0 and self.steps >= 0 and self.lr > 0, "'lrs.m' >= 0, steps >= 0, lr > 0")
 
     def fit(self, ctx):
-        path = Path(ctx.state_dir or ".") / STATE
+        if ctx.state_dir is None:  # a shipped pair: the network fitted for its G travels in its sampler.pt
+            if "lrs" not in (ctx.shipped or {}):
+                raise GanlabError("sampler 'lrs' needs its fitted importance network, and this shipped sampler.pt "
+                                  "holds none; export the pair with --sampler lrs (after 'ganlab latent fit-lrs "
+                                  "--run RUN'), or sample the run itself with --run RUN")
+            self.load_state(ctx.shipped["lrs"])
+            return
+        path = Path(ctx.state_dir) / STATE
         if not path.is_file():
             raise GanlabError(f"sampler 'lrs' needs a fitted importance network at {path}; "
                               f"run 'ganlab latent fit-lrs --run RUN' first")

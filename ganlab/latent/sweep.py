@@ -12,6 +12,7 @@ from ..images import grid, save_figure, save_png, to_uint8
 from ..io import write_json
 from ..metrics.evaluate import evaluate, summary_line
 from .base import RejectionSampler
+from .bundle import beside, describe
 from .run import parse_chain, run_context, sample_run
 
 
@@ -31,7 +32,8 @@ def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out
         rows.append(res)
         if progress:
             print(f"{sampler}.{param}={v}: " + summary_line(res))
-    write_json(out / "sweep.json", {"run": None if run is None else str(run), "checkpoint": str(checkpoint),
+    shipped = {} if run is not None else {"shipped": describe(beside(checkpoint))}  # whose critic and prior
+    write_json(out / "sweep.json", {"run": None if run is None else str(run), "checkpoint": str(checkpoint), **shipped,
                                     "sampler": sampler, "param": param, "critic": critic,
                                     "ref": rows[0]["ref"] if rows else ref, "rows": rows})
     _plot(rows, sampler, param, out / "sweep.png", full, rows[0]["ref"] if rows else ref)
