@@ -99,13 +99,17 @@ def cmd_export(args) -> None:
     from .models import export_generator
     from .sampling import load_generator
 
-    G = load_generator(args.run, args.checkpoint, args.weights)
+    if not args.run and not (args.checkpoint and args.sampler):
+        raise GanlabError("ganlab export needs --run RUN, or --checkpoint DIR/G.pth with --sampler NAME (a shipped "
+                          "pair re-shipped with other sampler settings)")
+    checkpoint = args.checkpoint or "last"
+    G = load_generator(args.run, checkpoint, args.weights)
     out = Path(args.out)
     bundle = out.parent / FILENAME
     _check_critic(args)
     if args.sampler:  # fit first: a failing sampler leaves the old pair untouched
         _prepare_data(args)
-        path = export_bundle(args.run, args.checkpoint, args.sampler, out.parent, args.cache_dir, args.weights,
+        path = export_bundle(args.run, checkpoint, args.sampler, out.parent, args.cache_dir, args.weights,
                              args.critic)
     print(f"wrote {export_generator(G, out)} (platform format: G.state_dict() with 'module.' keys)")
     if args.sampler:
@@ -242,7 +246,8 @@ def _add_sampler(p: argparse.ArgumentParser, shipped: bool = False) -> None:
     _add_critic(p)
     if shipped:
         p.add_argument("--no-sampler", action="store_true",
-                       help="with --checkpoint DIR/G.pth: ignore DIR/sampler.pt (plain prior samples)")
+                       help="with --checkpoint DIR/G.pth: ignore DIR/sampler.pt, its prior included (plain N(0, I) "
+                            "samples, as the platform draws them)")
 
 
 def cmd_sweep_sampler(args) -> None:
@@ -457,8 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     cp.set_defaults(func=cmd_compare)
 
     e = sub.add_parser("export", help="export a run's generator as a platform checkpoint (G.pth)")
-    e.add_argument("--run", required=True)
-    e.add_argument("--checkpoint", default="last")
+    e.add_argument("--run", help="the run to export")
+    e.add_argument("--checkpoint", help="with --run: last (default), best or epoch_N; without: a shipped G.pth, "
+                                        "re-shipped with the --sampler chain fitted on its sampler.pt's critic")
     e.add_argument("--out", default="checkpoints/G.pth",
                    help="the G.pth to write; with --sampler, sampler.pt is written beside it")
     _add_sampler(e)

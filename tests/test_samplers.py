@@ -164,6 +164,7 @@ def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys
 
     import numpy as np
 
+    from ganlab.latent.bundle import describe
     from ganlab.training import config as c
     from ganlab.training.loop import train
 
@@ -211,6 +212,15 @@ def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys
                  "--json", str(tmp_path / "ev-shipped.json")]) == 0
     assert json.loads((tmp_path / "ev-shipped.json").read_text())["sampler_spec"].startswith("shipped sampler r ")
     assert sorted(p.name for p in ship.parent.iterdir()) == ["G.pth", "sampler.pt"]
+    # the chosen setting re-shipped without the run: generate.py's pair now draws what the command line drew
+    lr = [*dot[:2], "--sampler-opt", "lr=0.5", "--sampler-opt", "steps=3", "--sampler-opt", "k_pairs=50"]
+    reship = tmp_path / "reship" / "G.pth"
+    assert main(["export", "--checkpoint", str(ship), "--out", str(reship), *lr]) == 0
+    assert describe(reship.parent / "sampler.pt") == \
+        "r (last checkpoint, raw weights, refitted on the shipped pair) + dot lr=0.5 steps=3 k_pairs=50"
+    assert main(["generate", "--checkpoint", str(reship), "--n", "20", "--format", "npz",
+                 "--out", str(tmp_path / "reshipped.npz")]) == 0
+    assert np.array_equal(np.load(tmp_path / "reshipped.npz")["images"], draw("lr", *lr))
     capsys.readouterr()
 
     refused = [
@@ -227,6 +237,8 @@ def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys
         (["generate", "--checkpoint", str(ship), "--sampler", "dot", "--no-sampler", "--out", str(tmp_path / "x")],
          "--no-sampler contradicts --sampler"),
         (["evaluate", str(tmp_path / "x"), "--sampler", "dot"], "give either PATH or --sampler"),
+        (["export", "--checkpoint", str(ship), "--out", str(tmp_path / "x" / "G.pth")],
+         "or --checkpoint DIR/G.pth with --sampler NAME"),
     ]
     for argv, message in refused:
         assert main(argv) == 2, argv

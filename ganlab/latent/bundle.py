@@ -53,15 +53,21 @@ def _build_prior(saved: dict) -> torch.nn.Module:
 def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str, list[str]]],
                   out_dir: str | os.PathLike, cache: str | None = None, weights: str = "ema",
                   critic: str = "run") -> Path:
-    """Fit the chain ``specs`` on a run and write ``out_dir/sampler.pt``; returns its path."""
+    """Fit the chain ``specs`` on a run and write ``out_dir/sampler.pt``; returns its path. With ``run`` None,
+    ``checkpoint`` is a shipped G.pth: the chain is fitted with the critic and prior of its sampler.pt (re-shipping a
+    pair with other sampler settings), and the new file still names the run the pair came from."""
     pipeline = parse_chain(specs)
     ctx = run_context(run, checkpoint, cache, weights=weights, critic=critic)
     pipeline.fit(ctx)
-    if weights == "ema" and not Checkpoint.load(Run(run).checkpoint(checkpoint)).has_ema:
-        weights = "raw"  # what G really is: a run without an EMA has only its trained weights
+    if run is None:
+        source = {**torch_load(beside(checkpoint))["source"], "refitted_on": str(Path(checkpoint).resolve())}
+    else:
+        if weights == "ema" and not Checkpoint.load(Run(run).checkpoint(checkpoint)).has_ema:
+            weights = "raw"  # what G really is: a run without an EMA has only its trained weights
+        source = {"run": str(run), "checkpoint": checkpoint, "weights": weights, "critic": critic}
     bundle = {
         "format": FORMAT,
-        "source": {"run": str(run), "checkpoint": checkpoint, "weights": weights, "critic": critic},
+        "source": source,
         "G_sha256": fingerprint(ctx.G),
         "chain": [[name, parse_options(name, opts)] for name, opts in specs],
         "states": [s.state() for s in pipeline.samplers],
@@ -84,7 +90,8 @@ def describe(path: str | os.PathLike) -> str:
         raise GanlabError(f"{path} is not a readable ganlab sampler file ({type(exc).__name__})") from None
     steps = " -> ".join(name + "".join(f" {k}={v}" for k, v in opts.items()) for name, opts in chain)
     critic = ", fitted critic" if src.get("critic") == "fitted" else ""
-    return (f"{Path(src['run']).name} ({src['checkpoint']} checkpoint, {src['weights']} weights{critic}) + "
+    refit = ", refitted on the shipped pair" if "refitted_on" in src else ""
+    return (f"{Path(src['run']).name} ({src['checkpoint']} checkpoint, {src['weights']} weights{critic}{refit}) + "
             f"{steps or 'prior'}")
 
 
@@ -112,7 +119,8 @@ def load_bundle(path: str | os.PathLike, G: torch.nn.Module, hint: str = " (or p
     for s, state in zip(samplers, bundle["states"]):
         s.load_state(state)
     prior = _build_prior(bundle["prior"]).requires_grad_(False)
-    ctx = Context(G, D, prior, z_dim=100, probabilistic=bundle["probabilistic"], batch_size=CHUNK)
+    ctx = Context(G, D, prior, z_dim=100, probabilistic=bundle["probabilistic"], batch_size=CHUNK,
+                  d_spec={k: d[k] for k in ("name", "spectral_norm", "d_out", "ac_head")})
     return Pipeline(samplers), ctx
 
 
