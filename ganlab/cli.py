@@ -84,9 +84,10 @@ def _draw(args, n: int):
         if bundle:  # a shipped generator with its sampler (ganlab export --sampler)
             return sample_bundle(load_generator(None, checkpoint), bundle, n, args.seed)
     if args.sampler:  # without --run: a shipped G.pth, read with the critic and prior of its sampler.pt
-        from .latent.run import parse_chain, sample_run
+        from .latent.bundle import sample_chain
+        from .latent.run import parse_chain
 
-        return sample_run(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), weights=args.weights,
+        return sample_chain(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), weights=args.weights,
                           critic=args.critic)
     G = load_generator(args.run, checkpoint, args.weights)
     return sample_images(G, n, seed=args.seed, prior=load_prior(args.run, checkpoint)), None

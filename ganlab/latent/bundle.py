@@ -1,4 +1,5 @@
-"""A shippable sampler: everything a fitted sampler chain needs at generation time, in one weights-only file.
+"""A shippable sampler: everything a fitted sampler chain needs at generation time, in one weights-only file; and
+where a chain reads G, D and the prior from: a run directory or such a shipped pair (``chain_context``).
 
 ``ganlab export --run RUN --sampler drs ... --out checkpoints/`` writes ``G.pth`` (the platform format)
 and beside it ``sampler.pt``: the chain (names and options), each sampler's fitted values (DRS's
@@ -15,15 +16,16 @@ import numpy as np
 import torch
 
 from ..checkpoint import Checkpoint
+from ..data import mnist, to_tensor
 from ..errors import GanlabError
 from ..io import torch_load, torch_save
 from ..models import build_discriminator
 from ..models.generator import fingerprint
 from ..runs import Run
-from ..sampling import CHUNK
+from ..sampling import CHUNK, load_generator
 from .base import Context, Pipeline, build_sampler
 from .priors import MixturePrior, NormalPrior
-from .run import draw, parse_chain, parse_options, run_context
+from .run import CALIBRATION, draw, parse_chain, parse_options, run_context
 
 FORMAT = "ganlab-sampler-v1"
 FILENAME = "sampler.pt"
@@ -57,7 +59,7 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
     ``checkpoint`` is a shipped G.pth: the chain is fitted with the critic and prior of its sampler.pt (re-shipping a
     pair with other sampler settings), and the new file still names the run the pair came from."""
     pipeline = parse_chain(specs)
-    ctx = run_context(run, checkpoint, cache, weights=weights, critic=critic)
+    ctx = chain_context(run, checkpoint, cache, weights, critic, real=pipeline.needs_real())
     pipeline.fit(ctx)
     if run is None:
         source = {**torch_load(beside(checkpoint))["source"], "refitted_on": str(Path(checkpoint).resolve())}
@@ -128,4 +130,53 @@ def sample_bundle(G: torch.nn.Module, path: str | os.PathLike, n: int, seed: int
     """``n`` uint8 images of ``G`` through the shipped chain at ``path``, and the chain's cost; computed in chunks of
     ``CHUNK`` rows, so the images do not depend on any batch size."""
     pipeline, ctx = load_bundle(path, G)
+    return draw(pipeline, ctx, n, seed)
+
+
+def shipped_context(checkpoint: str | os.PathLike, cache: str | None = None, critic: str = "run",
+                    weights: str = "ema", real: bool = True) -> Context:
+    """A shipped G.pth with the discriminator, prior and fitted states of the sampler.pt beside it (the critic its
+    shipped chain reads), and, when ``real``, MNIST's held-out reals: so a shipped pair's sampler can be re-run with
+    other options, e.g. to choose them on training images (``ganlab sweep-sampler --checkpoint DIR/G.pth``),
+    without the run that made it."""
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise GanlabError(f"--checkpoint {checkpoint} is not a file; without --run it must be a platform G.pth "
+                          f"(last, best and epoch_N need --run RUN)")
+    if Checkpoint.holds_generator(torch_load(path)):
+        raise GanlabError(f"{checkpoint} is a run's checkpoint; give its run: --run RUN_DIR --checkpoint "
+                          f"last|best|epoch_N")
+    if weights != "ema":
+        raise GanlabError(f"--weights {weights} applies to a run's checkpoint; a platform G.pth holds one set of "
+                          f"weights")
+    G = load_generator(None, str(path))
+    bundle = beside(path)
+    if bundle is None:
+        raise GanlabError(f"samplers need a discriminator, and {checkpoint} has no sampler.pt beside it; give --run RUN "
+                          f"(or ship one with 'ganlab export --run RUN --sampler NAME --out NEW_DIR/G.pth')")
+    pipeline, ctx = load_bundle(bundle, G, hint="")
+    ctx.shipped = {s.name: s.state() for s in pipeline.samplers}
+    shipped_critic = torch_load(bundle)["source"].get("critic", "run")
+    if critic not in ("run", shipped_critic):
+        raise GanlabError(f"--critic {critic}: {bundle} carries the run's own critic only; with --checkpoint the "
+                          f"samplers read the critic the pair was shipped with (or give --run RUN)")
+    if real:
+        ctx.real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
+    return ctx
+
+
+def chain_context(run: str | os.PathLike | None, checkpoint: str = "last", cache: str | None = None,
+                  weights: str = "ema", critic: str = "run", real: bool = True) -> Context:
+    """What a sampler chain reads: a run's G, D and prior (``run_context``) or, with ``run`` None, those of the
+    shipped pair ``checkpoint`` (``shipped_context``); ``real``: a shipped pair loads MNIST only when asked."""
+    if run is None:
+        return shipped_context(checkpoint, cache, critic, weights, real)
+    return run_context(run, checkpoint, cache, weights, critic)
+
+
+def sample_chain(run: str | os.PathLike | None, checkpoint: str, n: int, seed: int, pipeline: Pipeline,
+                 cache: str | None = None, weights: str = "ema", critic: str = "run") -> tuple[np.ndarray, dict]:
+    """``n`` uint8 images from a run, or a shipped pair (``run`` None), through ``pipeline``, and its cost."""
+    ctx = chain_context(run, checkpoint, cache, weights, critic, real=pipeline.needs_real())
+    pipeline.fit(ctx)
     return draw(pipeline, ctx, n, seed)

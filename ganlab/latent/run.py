@@ -11,7 +11,7 @@ from ..checkpoint import Checkpoint
 from ..data import mnist, to_tensor
 from ..errors import GanlabError
 from ..images import to_uint8
-from ..io import torch_load, torch_save
+from ..io import torch_save
 from ..losses import build_loss
 from ..models import build_discriminator
 from ..runs import Run, load_config
@@ -27,13 +27,10 @@ CALIBRATION = slice(50000, 60000)
 CRITICS = ("run", "fitted")
 
 
-def run_context(run: str | os.PathLike | None, checkpoint: str = "last", cache: str | None = None,
+def run_context(run: str | os.PathLike, checkpoint: str = "last", cache: str | None = None,
                 weights: str = "ema", critic: str = "run") -> Context:
     """The run's G (``weights``), prior and discriminator: its own D (``critic='run'``) or the critic fitted
-    for this G with ``ganlab latent fit-critic`` (``critic='fitted'``). With ``run`` None, ``checkpoint`` is a
-    shipped G.pth: see :func:`shipped_context`."""
-    if run is None:
-        return shipped_context(checkpoint, cache, critic, weights)
+    for this G with ``ganlab latent fit-critic`` (``critic='fitted'``). (A shipped pair's: bundle.shipped_context.)"""
     r = Run(run)
     cfg = load_config(r)
     G = load_generator(run, checkpoint, weights).eval().requires_grad_(False)
@@ -53,40 +50,6 @@ def run_context(run: str | os.PathLike | None, checkpoint: str = "last", cache: 
     real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
     return Context(G, D, load_prior(run, checkpoint).requires_grad_(False), z_dim=100,
                    probabilistic=probabilistic, real=real, batch_size=CHUNK, state_dir=state_dir, d_spec=d_spec)
-
-
-def shipped_context(checkpoint: str | os.PathLike, cache: str | None = None, critic: str = "run",
-                    weights: str = "ema", real: bool = True) -> Context:
-    """A shipped G.pth with the discriminator, prior and fitted states of the sampler.pt beside it (the critic its
-    shipped chain reads), and, when ``real``, MNIST's held-out reals: so a shipped pair's sampler can be re-run with
-    other options, e.g. to choose them on training images (``ganlab sweep-sampler --checkpoint DIR/G.pth``),
-    without the run that made it."""
-    from .bundle import beside, load_bundle
-
-    path = Path(checkpoint)
-    if not path.is_file():
-        raise GanlabError(f"--checkpoint {checkpoint} is not a file; without --run it must be a platform G.pth "
-                          f"(last, best and epoch_N need --run RUN)")
-    if Checkpoint.holds_generator(torch_load(path)):
-        raise GanlabError(f"{checkpoint} is a run's checkpoint; give its run: --run RUN_DIR --checkpoint "
-                          f"last|best|epoch_N")
-    if weights != "ema":
-        raise GanlabError(f"--weights {weights} applies to a run's checkpoint; a platform G.pth holds one set of "
-                          f"weights")
-    G = load_generator(None, str(path))
-    bundle = beside(path)
-    if bundle is None:
-        raise GanlabError(f"samplers need a discriminator, and {checkpoint} has no sampler.pt beside it; give --run RUN "
-                          f"(or ship one with 'ganlab export --run RUN --sampler NAME --out NEW_DIR/G.pth')")
-    pipeline, ctx = load_bundle(bundle, G, hint="")
-    ctx.shipped = {s.name: s.state() for s in pipeline.samplers}
-    shipped_critic = torch_load(bundle)["source"].get("critic", "run")
-    if critic not in ("run", shipped_critic):
-        raise GanlabError(f"--critic {critic}: {bundle} carries the run's own critic only; with --checkpoint the "
-                          f"samplers read the critic the pair was shipped with (or give --run RUN)")
-    if real:
-        ctx.real = to_tensor(mnist.load(cache).train_x[CALIBRATION])
-    return ctx
 
 
 def parse_options(name: str, opts: list[str]) -> dict:
@@ -118,15 +81,6 @@ def draw(pipeline: Pipeline, ctx: Context, n: int, seed: int) -> tuple[np.ndarra
     cost = ctx.cost.summary()
     cost["sampler"] = pipeline.name
     return images, cost
-
-
-def sample_run(run, checkpoint: str, n: int, seed: int, pipeline: Pipeline, cache: str | None = None,
-               weights: str = "ema", critic: str = "run") -> tuple[np.ndarray, dict]:
-    """``n`` uint8 images from a run through ``pipeline``, and the pipeline's cost."""
-    ctx = shipped_context(checkpoint, cache, critic, weights, pipeline.needs_real()) if run is None else \
-        run_context(run, checkpoint, cache, weights, critic)
-    pipeline.fit(ctx)
-    return draw(pipeline, ctx, n, seed)
 
 
 def fit_lrs_for_run(run, checkpoint: str = "last", iters: int = 2000, m: float = 3.0, seed: int = 0,

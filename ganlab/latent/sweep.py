@@ -12,8 +12,8 @@ from ..images import grid, save_figure, save_png, to_uint8
 from ..io import write_json
 from ..metrics.evaluate import evaluate, summary_line
 from .base import RejectionSampler
-from .bundle import beside, describe
-from .run import parse_chain, run_context, sample_run
+from .bundle import beside, chain_context, describe, sample_chain
+from .run import parse_chain
 
 
 def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out: str | os.PathLike,
@@ -26,7 +26,7 @@ def sweep(run, sampler: str, param: str, values: list, base_opts: list[str], out
     rows = []
     for v in values:
         chain = parse_chain([(sampler, [*base_opts, f"{param}={v}"])])
-        images, cost = sample_run(run, checkpoint, n, seed, chain, cache, critic=critic)
+        images, cost = sample_chain(run, checkpoint, n, seed, chain, cache, critic=critic)
         res = evaluate(images, ref=ref, precision=precision, cache=cache, full=full, progress=progress)
         res.update({"value": v, "cost": cost})
         rows.append(res)
@@ -65,7 +65,7 @@ def _plot(rows, sampler, param, path, full, ref):
 
 def accepted_rejected_grid(run, sampler, opts, path, checkpoint="last", seed=0, cache=None, n=50, critic="run"):
     """Left: n samples the rejection sampler accepted; right: n prior samples it rejected."""
-    ctx = run_context(run, checkpoint, cache, critic=critic)
+    ctx = chain_context(run, checkpoint, cache, critic=critic)
     chain = parse_chain([(sampler, list(opts))])
     chain.fit(ctx)
     g = torch.Generator().manual_seed(seed)

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ..errors import GanlabError
 from ..io import read_json
-from ..latent.run import fit_lrs_for_run, parse_chain, sample_run
+from ..latent.bundle import sample_chain
+from ..latent.run import fit_lrs_for_run, parse_chain
 from ..metrics.evaluate import evaluate as score
 from ..metrics.imagesets import reference
 from ..report.collect import kept_evaluation, save_run_evaluation
@@ -122,7 +123,7 @@ def check_items(items, where: str) -> list[dict]:
 
 
 def _score(run_dir: Path, specs, evaluate: dict, ref: str, full: bool, cache_dir: str | None):
-    images, cost = sample_run(run_dir, "last", evaluate["n"], 0, parse_chain(specs), cache_dir)
+    images, cost = sample_chain(run_dir, "last", evaluate["n"], 0, parse_chain(specs), cache_dir)
     return images, cost, score(images, ref=ref, cache=cache_dir, full=full, progress=False)
 
 
