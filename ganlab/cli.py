@@ -267,10 +267,11 @@ def cmd_sweep_sampler(args) -> None:
         from .models.generator import fingerprint
         from .sampling import load_generator
 
-        out = f"runs/sweeps/shipped-{fingerprint(load_generator(None, args.checkpoint))[:12]}-{args.sampler}-{args.param}"
+        G = fingerprint(load_generator(None, args.checkpoint))[:12]
+        out = f"runs/sweeps/shipped-{G}-{args.sampler}-{args.param}"
     res = sweep(args.run, args.sampler, args.param, values, args.opt or [], out, n=args.n, seed=args.seed,
-                checkpoint=args.checkpoint or "last", full=not args.mnist_only, precision=args.precision, cache=args.cache_dir,
-                critic=args.critic, ref=args.ref)
+                checkpoint=args.checkpoint or "last", full=not args.mnist_only, precision=args.precision,
+                cache=args.cache_dir, critic=args.critic, ref=args.ref)
     print(f"sweep written to {res['dir']} (sweep.json, sweep.png)")
 
 

@@ -152,8 +152,8 @@ def shipped_context(checkpoint: str | os.PathLike, cache: str | None = None, cri
     G = load_generator(None, str(path))
     bundle = beside(path)
     if bundle is None:
-        raise GanlabError(f"samplers need a discriminator, and {checkpoint} has no sampler.pt beside it; give --run RUN "
-                          f"(or ship one with 'ganlab export --run RUN --sampler NAME --out NEW_DIR/G.pth')")
+        raise GanlabError(f"samplers need a discriminator, and {checkpoint} has no sampler.pt beside it; give --run "
+                          f"RUN (or ship one with 'ganlab export --run RUN --sampler NAME --out NEW_DIR/G.pth')")
     pipeline, ctx = load_bundle(bundle, G, hint="")
     ctx.shipped = {s.name: s.state() for s in pipeline.samplers}
     shipped_critic = torch_load(bundle)["source"].get("critic", "run")
