@@ -87,8 +87,8 @@ def _draw(args, n: int):
         from .latent.bundle import sample_chain
         from .latent.run import parse_chain
 
-        return sample_chain(args.run, checkpoint, n, args.seed, parse_chain(args.sampler), weights=args.weights,
-                          critic=args.critic)
+        return sample_chain(args.run, checkpoint, n, args.seed, parse_chain(args.sampler),
+                            getattr(args, "cache_dir", None), weights=args.weights, critic=args.critic)
     G = load_generator(args.run, checkpoint, args.weights)
     return sample_images(G, n, seed=args.seed, prior=load_prior(args.run, checkpoint)), None
 
@@ -104,7 +104,12 @@ def cmd_export(args) -> None:
         raise GanlabError("ganlab export needs --run RUN, or --checkpoint DIR/G.pth with --sampler NAME (a shipped "
                           "pair re-shipped with other sampler settings)")
     checkpoint = args.checkpoint or "last"
-    G = load_generator(args.run, checkpoint, args.weights)
+    if args.run:
+        G = load_generator(args.run, checkpoint, args.weights)
+    else:
+        from .latent.bundle import shipped_generator
+
+        G = shipped_generator(checkpoint, args.weights)
     out = Path(args.out)
     bundle = out.parent / FILENAME
     _check_critic(args)

@@ -182,8 +182,8 @@ def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys
     shutil.copy(run / "checkpoints" / "last.pt", run_pt)
     shutil.rmtree(run)
 
-    def draw(name, *extra):
-        assert main(["generate", "--checkpoint", str(ship), "--n", "20", "--format", "npz",
+    def draw(name, *extra, pair=ship):
+        assert main(["generate", "--checkpoint", str(pair), "--n", "20", "--format", "npz",
                      "--out", str(tmp_path / f"{name}.npz"), *extra]) == 0
         return np.load(tmp_path / f"{name}.npz")["images"]
 
@@ -221,6 +221,11 @@ def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys
     assert main(["generate", "--checkpoint", str(reship), "--n", "20", "--format", "npz",
                  "--out", str(tmp_path / "reshipped.npz")]) == 0
     assert np.array_equal(np.load(tmp_path / "reshipped.npz")["images"], draw("lr", *lr))
+    # re-shipped in place without LRS: the pair keeps the network it could not fit again without the run
+    inplace = tmp_path / "inplace" / "G.pth"
+    shutil.copytree(ship.parent, inplace.parent)
+    assert main(["export", "--checkpoint", str(inplace), "--out", str(inplace), *dot]) == 0
+    assert np.array_equal(draw("lrs-kept", *lrs_opts, pair=inplace), np.load(tmp_path / "lrs-run.npz")["images"])
     capsys.readouterr()
 
     refused = [
@@ -239,6 +244,8 @@ def test_a_shipped_pair_is_resampled_without_its_run(tmp_path, cache_dir, capsys
         (["evaluate", str(tmp_path / "x"), "--sampler", "dot"], "give either PATH or --sampler"),
         (["export", "--checkpoint", str(ship), "--out", str(tmp_path / "x" / "G.pth")],
          "or --checkpoint DIR/G.pth with --sampler NAME"),
+        (["export", "--checkpoint", "best", "--sampler", "dot", "--out", str(tmp_path / "x" / "G.pth")],
+         "last, best and epoch_N need --run RUN"),
     ]
     for argv, message in refused:
         assert main(argv) == 2, argv
@@ -298,3 +305,17 @@ def test_a_rejection_sampler_is_its_acceptance(toy):
     never.p = 0.0
     with pytest.raises(GanlabError, match="sampler 'right-half' accepted 0 of .*; accept more"):
         draw(toy, never)
+
+
+def test_describe_reads_sampler_files_of_every_age(tmp_path):
+    """sampler.pt files written before the source kept G's weights still describe themselves; a file without a
+    source is a one-line error, never a KeyError."""
+    from ganlab.io import torch_save
+    from ganlab.latent.bundle import describe
+
+    torch_save({"source": {"run": "runs/x", "checkpoint": "last"}, "chain": [["dot", {"steps": 20}]]},
+               tmp_path / "a.pt")
+    assert describe(tmp_path / "a.pt") == "x (last checkpoint, weights not recorded) + dot steps=20"
+    torch_save({"chain": []}, tmp_path / "b.pt")
+    with pytest.raises(GanlabError, match="b.pt is not a readable ganlab sampler file"):
+        describe(tmp_path / "b.pt")

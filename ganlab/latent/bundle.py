@@ -61,8 +61,11 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
     pipeline = parse_chain(specs)
     ctx = chain_context(run, checkpoint, cache, weights, critic, real=pipeline.needs_real())
     pipeline.fit(ctx)
+    spare = {}
     if run is None:
         source = {**torch_load(beside(checkpoint))["source"], "refitted_on": str(Path(checkpoint).resolve())}
+        # what cannot be fitted again without the run (LRS's network) stays in the pair, used or not by the new chain
+        spare = {k: v for k, v in ctx.shipped.items() if k not in {s.name for s in pipeline.samplers}}
     else:
         if weights == "ema" and not Checkpoint.load(Run(run).checkpoint(checkpoint)).has_ema:
             weights = "raw"  # what G really is: a run without an EMA has only its trained weights
@@ -76,6 +79,7 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
         "D": {**ctx.d_spec, "state": {k: v.cpu() for k, v in ctx.D.state_dict().items()}},
         "probabilistic": ctx.probabilistic,
         "prior": _prior_state(ctx.prior),
+        **({"spare_states": spare} if spare else {}),
     }
     path = Path(out_dir) / FILENAME
     torch_save(bundle, path)
@@ -88,13 +92,14 @@ def describe(path: str | os.PathLike) -> str:
     try:
         bundle = torch_load(path)
         src, chain = bundle["source"], bundle["chain"]
+        steps = " -> ".join(name + "".join(f" {k}={v}" for k, v in opts.items()) for name, opts in chain)
+        run = Path(src["run"]).name
     except Exception as exc:
         raise GanlabError(f"{path} is not a readable ganlab sampler file ({type(exc).__name__})") from None
-    steps = " -> ".join(name + "".join(f" {k}={v}" for k, v in opts.items()) for name, opts in chain)
     critic = ", fitted critic" if src.get("critic") == "fitted" else ""
     refit = ", refitted on the shipped pair" if "refitted_on" in src else ""
-    return (f"{Path(src['run']).name} ({src['checkpoint']} checkpoint, {src['weights']} weights{critic}{refit}) + "
-            f"{steps or 'prior'}")
+    weights = f"{src['weights']} weights" if "weights" in src else "weights not recorded"  # files before f60c015
+    return f"{run} ({src.get('checkpoint', '?')} checkpoint, {weights}{critic}{refit}) + {steps or 'prior'}"
 
 
 def load_bundle(path: str | os.PathLike, G: torch.nn.Module, hint: str = " (or pass --no-sampler)"
@@ -133,12 +138,8 @@ def sample_bundle(G: torch.nn.Module, path: str | os.PathLike, n: int, seed: int
     return draw(pipeline, ctx, n, seed)
 
 
-def shipped_context(checkpoint: str | os.PathLike, cache: str | None = None, critic: str = "run",
-                    weights: str = "ema", real: bool = True) -> Context:
-    """A shipped G.pth with the discriminator, prior and fitted states of the sampler.pt beside it (the critic its
-    shipped chain reads), and, when ``real``, MNIST's held-out reals: so a shipped pair's sampler can be re-run with
-    other options, e.g. to choose them on training images (``ganlab sweep-sampler --checkpoint DIR/G.pth``),
-    without the run that made it."""
+def shipped_generator(checkpoint: str | os.PathLike, weights: str = "ema") -> torch.nn.Module:
+    """The generator of a platform G.pth given without ``--run``; one-line errors for what is not one."""
     path = Path(checkpoint)
     if not path.is_file():
         raise GanlabError(f"--checkpoint {checkpoint} is not a file; without --run it must be a platform G.pth "
@@ -149,14 +150,25 @@ def shipped_context(checkpoint: str | os.PathLike, cache: str | None = None, cri
     if weights != "ema":
         raise GanlabError(f"--weights {weights} applies to a run's checkpoint; a platform G.pth holds one set of "
                           f"weights")
-    G = load_generator(None, str(path))
+    return load_generator(None, str(path))
+
+
+def shipped_context(checkpoint: str | os.PathLike, cache: str | None = None, critic: str = "run",
+                    weights: str = "ema", real: bool = True) -> Context:
+    """A shipped G.pth with the discriminator, prior and fitted states of the sampler.pt beside it (the critic its
+    shipped chain reads), and, when ``real``, MNIST's held-out reals: so a shipped pair's sampler can be re-run with
+    other options, e.g. to choose them on training images (``ganlab sweep-sampler --checkpoint DIR/G.pth``),
+    without the run that made it."""
+    path = Path(checkpoint)
+    G = shipped_generator(checkpoint, weights)
     bundle = beside(path)
     if bundle is None:
         raise GanlabError(f"samplers need a discriminator, and {checkpoint} has no sampler.pt beside it; give --run "
                           f"RUN (or ship one with 'ganlab export --run RUN --sampler NAME --out NEW_DIR/G.pth')")
     pipeline, ctx = load_bundle(bundle, G, hint="")
-    ctx.shipped = {s.name: s.state() for s in pipeline.samplers}
-    shipped_critic = torch_load(bundle)["source"].get("critic", "run")
+    saved = torch_load(bundle)
+    ctx.shipped = {**saved.get("spare_states", {}), **{s.name: s.state() for s in pipeline.samplers}}
+    shipped_critic = saved["source"].get("critic", "run")
     if critic not in ("run", shipped_critic):
         raise GanlabError(f"--critic {critic}: {bundle} carries the run's own critic only; with --checkpoint the "
                           f"samplers read the critic the pair was shipped with (or give --run RUN)")
