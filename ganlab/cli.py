@@ -411,7 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--values", nargs="+", required=True)
     sw.add_argument("--opt", action="append", metavar="KEY=VALUE", help="fixed options of the sampler")
     sw.add_argument("--n", type=int, default=10000)
-    sw.add_argument("--seed", type=int, default=0)
+    sw.add_argument("--seed", type=int, nargs="+", default=[0],
+                    help="sampling seed(s); with several, each value is measured on each (paired: the same codes for "
+                         "every value) and plotted as their mean and spread")
     sw.add_argument("--checkpoint", help="with --run: last (default), best or epoch_N; without: a shipped G.pth, "
                                          "read with the critic and prior of the sampler.pt beside it")
     sw.add_argument("--mnist-only", action="store_true", help="classifier metrics only (fast)")

@@ -273,6 +273,18 @@ def test_sweep_sampler_writes_plot_and_grid(tmp_path, cache_dir):
     assert swept["ref"].startswith("mnist-train") and all(r["ref"] == swept["ref"] for r in rows)
     assert rows[0]["cost"]["acceptance_rate"] > rows[1]["cost"]["acceptance_rate"]
     assert (tmp_path / "sw" / "sweep.png").exists() and (tmp_path / "sw" / "accepted_rejected.png").exists()
+    # several sampling seeds: each value's row is their mean, with every seed's number and the spread
+    assert main(["sweep-sampler", "--run", str(run), "--sampler", "drs", "--param", "percentile",
+                 "--values", "10", "90", "--opt", "burn_in=500", "--n", "60", "--mnist-only", "--seed", "0", "1",
+                 "--out", str(tmp_path / "sw2")]) == 0
+    rows2 = json.loads((tmp_path / "sw2" / "sweep.json").read_text())["rows"]
+    for one, two in zip(rows, rows2):
+        assert two["seeds"] == [0, 1] and [p["seed"] for p in two["per_seed"]] == [0, 1]
+        assert two["per_seed"][0]["mnist_fid"] == one["mnist_fid"]  # seed 0 alone is the single-seed sweep
+        assert two["per_seed"][1]["mnist_fid"] != one["mnist_fid"]
+        assert two["mnist_fid"] == pytest.approx(sum(p["mnist_fid"] for p in two["per_seed"]) / 2)
+        assert two["mnist_fid_std"] == pytest.approx(abs(two["per_seed"][0]["mnist_fid"] -
+                                                         two["per_seed"][1]["mnist_fid"]) / 2 ** 0.5)
 
 
 def test_every_registered_sampler_is_tested_on_the_toy():
