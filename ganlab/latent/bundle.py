@@ -63,7 +63,7 @@ def export_bundle(run: str | os.PathLike, checkpoint: str, specs: list[tuple[str
     pipeline.fit(ctx)
     spare = {}
     if run is None:
-        source = {**torch_load(beside(checkpoint))["source"], "refitted_on": str(Path(checkpoint).resolve())}
+        source = {**read_bundle(beside(checkpoint))["source"], "refitted_on": str(Path(checkpoint).resolve())}
         # what cannot be fitted again without the run (LRS's network) stays in the pair, used or not by the new chain
         spare = {k: v for k, v in ctx.shipped.items() if k not in {s.name for s in pipeline.samplers}}
     else:
@@ -102,10 +102,8 @@ def describe(path: str | os.PathLike) -> str:
     return f"{run} ({src.get('checkpoint', '?')} checkpoint, {weights}{critic}{refit}) + {steps or 'prior'}"
 
 
-def load_bundle(path: str | os.PathLike, G: torch.nn.Module, hint: str = " (or pass --no-sampler)"
-                ) -> tuple[Pipeline, Context]:
-    """The fitted chain of a ``sampler.pt`` and a sampling context around ``G`` (no data needed); ``hint`` ends the
-    error for a sampler.pt fitted for another generator."""
+def read_bundle(path: str | os.PathLike) -> dict:
+    """A ``sampler.pt``'s contents, checked to be one (a one-line error otherwise)."""
     path = Path(path)
     try:
         bundle = torch_load(path)
@@ -114,6 +112,14 @@ def load_bundle(path: str | os.PathLike, G: torch.nn.Module, hint: str = " (or p
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         raise GanlabError(f"{path} is not a ganlab sampler file (expected format {FORMAT}; "
                           f"write one with 'ganlab export --run RUN --sampler NAME ...')")
+    return bundle
+
+
+def load_bundle(path: str | os.PathLike, G: torch.nn.Module, hint: str = " (or pass --no-sampler)",
+                bundle: dict | None = None) -> tuple[Pipeline, Context]:
+    """The fitted chain of a ``sampler.pt`` and a sampling context around ``G`` (no data needed); ``hint`` ends the
+    error for a sampler.pt fitted for another generator; ``bundle``: its contents when already read."""
+    bundle = bundle if bundle is not None else read_bundle(path)
     if bundle.get("G_sha256") != fingerprint(G):
         raise GanlabError(f"{path} was fitted for another generator than the one given; re-export both with "
                           f"'ganlab export --run RUN --sampler NAME ... --out DIR'{hint}")
@@ -165,8 +171,8 @@ def shipped_context(checkpoint: str | os.PathLike, cache: str | None = None, cri
     if bundle is None:
         raise GanlabError(f"samplers need a discriminator, and {checkpoint} has no sampler.pt beside it; give --run "
                           f"RUN (or ship one with 'ganlab export --run RUN --sampler NAME --out NEW_DIR/G.pth')")
-    pipeline, ctx = load_bundle(bundle, G, hint="")
-    saved = torch_load(bundle)
+    saved = read_bundle(bundle)
+    pipeline, ctx = load_bundle(bundle, G, hint="", bundle=saved)
     ctx.shipped = {**saved.get("spare_states", {}), **{s.name: s.state() for s in pipeline.samplers}}
     shipped_critic = saved["source"].get("critic", "run")
     if critic not in ("run", shipped_critic):
