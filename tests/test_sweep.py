@@ -101,8 +101,10 @@ def test_resume_refuses_a_changed_spec_and_a_folder_that_is_not_a_sweep(tmp_path
 
 
 def test_table_aggregates_mean_std_and_failures():
-    trials = [{"name": "a-s0", "row": "a", "seed": 0, "status": "done", "metrics": {"mnist_fid": 10.0}, "train_seconds": 5},
-              {"name": "a-s1", "row": "a", "seed": 1, "status": "done", "metrics": {"mnist_fid": 14.0}, "train_seconds": 7},
+    trials = [{"name": "a-s0", "row": "a", "seed": 0, "status": "done", "metrics": {"mnist_fid": 10.0}, "train_seconds": 5,
+               "train_cpu_seconds": 4.5},
+              {"name": "a-s1", "row": "a", "seed": 1, "status": "done", "metrics": {"mnist_fid": 14.0}, "train_seconds": 7,
+               "train_cpu_seconds": None},  # trained (in part) before CPU seconds were kept
               {"name": "a-s2", "row": "a", "seed": 2, "status": "failed", "reason": "training diverged in epoch 3"},
               {"name": "b-s0", "row": "b", "seed": 0, "status": "pending", "planned_samplers": ["drs"]}]
     a, b, b_drs = aggregate(trials)
@@ -111,6 +113,8 @@ def test_table_aggregates_mean_std_and_failures():
     assert a["metrics"]["mnist_fid"]["std"] == pytest.approx(2 ** 0.5 * 2)  # sample std of 10, 14
     assert a["metrics"]["mnist_fid"]["seeds"] == {"0": 10.0, "1": 14.0}
     assert a["failed"] == {"2": "training diverged in epoch 3"} and a["done"] == 2
+    assert a["metrics"]["train_seconds"]["seeds"] == {"0": 5, "1": 7}
+    assert a["metrics"]["train_cpu_seconds"]["seeds"] == {"0": 4.5}  # a missing value is not a zero
     assert b["pending"] == [0] and b["metrics"] == {}
 
 

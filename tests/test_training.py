@@ -47,9 +47,21 @@ def test_run_directory_contents(tmp_path, cache_dir):
     with pytest.raises(GanlabError, match="epoch_0002"):  # the error lists what exists
         Run(run).checkpoint("epoch_1")
     assert c.load(run / "config.yaml") == tiny()
-    assert json.loads((run / "summary.json").read_text())["epochs"] == 3
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["epochs"] == 3
+    # the process's CPU seconds per epoch and their sum: what an epoch cost on shared cores, beside its wall seconds
+    assert all(r["cpu_seconds"] > 0 for r in rows)
+    assert summary["cpu_seconds"] == round(sum(r["cpu_seconds"] for r in rows), 1)
     assert (run / "metrics.png").exists()
     assert not list(run.rglob("*.tmp"))
+
+
+def test_cpu_seconds_are_summed_only_when_every_epoch_has_them():
+    from ganlab.training.loop import cpu_seconds
+
+    assert cpu_seconds([{"cpu_seconds": 1.5}, {"cpu_seconds": 2.0}]) == 3.5
+    assert cpu_seconds([{"seconds": 9.0}, {"cpu_seconds": 2.0}]) is None  # an epoch trained before it was kept
+    assert cpu_seconds([]) is None
 
 
 def test_same_seed_same_weights_and_seed_matters(tmp_path, cache_dir):

@@ -32,7 +32,7 @@ from ..report.collect import kept_evaluation, save_run_evaluation
 from ..runs import Run, RunInUse, load_config, read_metrics
 from ..sampling import load_generator, load_prior, sample_images
 from ..training import config as config_mod
-from ..training.loop import train
+from ..training.loop import cpu_seconds, train
 from . import spec as spec_mod, stop as stop_mod
 from .layout import EXPERIMENT, SWEEP_FILE, TRIALS, TRIAL_FILE
 from .samplers import evaluate_samplers
@@ -126,8 +126,8 @@ def _partial(run_dir: Path, trial: dict) -> dict:
     """The training seconds, epochs and generator steps of a trial stopped before its budget (from metrics.jsonl)."""
     rows = read_metrics(Run(run_dir))
     n_critic = max(int(trial["config"].get("train", {}).get("n_critic", 1)), 1)
-    return {"train_seconds": round(sum(r["seconds"] for r in rows), 1), "epochs": rows[-1]["epoch"],
-            "g_steps": rows[-1]["step"] // n_critic}
+    return {"train_seconds": round(sum(r["seconds"] for r in rows), 1), "train_cpu_seconds": cpu_seconds(rows),
+            "epochs": rows[-1]["epoch"], "g_steps": rows[-1]["step"] // n_critic}
 
 
 def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None, on_epoch,
@@ -153,7 +153,8 @@ def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None,
         train(cfg, run_dir, progress=False, cache_dir=cache_dir, on_epoch=on_epoch)
     summary = read_json(run.summary)
     steps = (summary.get("final") or {}).get("step", 0)
-    return {"train_seconds": summary["wall_seconds"], "epochs": summary["epochs"],
+    return {"train_seconds": summary["wall_seconds"], "train_cpu_seconds": summary.get("cpu_seconds"),
+            "epochs": summary["epochs"],
             "g_steps": steps // max(cfg.train.n_critic, 1),
             **({"device": summary["device"]} if "device" in summary else {})}  # runs finished before it was kept: none
 

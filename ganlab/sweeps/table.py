@@ -13,7 +13,8 @@ from .layout import SWEEP_FILE, TRIALS, TRIAL_FILE
 
 #: the table's columns, in order (a column shows when any trial measured it): every registered metric number that
 #: is a column (metrics/registry.py), then the search objective and the training seconds
-COLUMNS = registry.numbers(column=True) + [Number("objective", "objective", 4), Number("train_seconds", "train s", 0)]
+COLUMNS = registry.numbers(column=True) + [Number("objective", "objective", 4), Number("train_seconds", "train s", 0),
+                                           Number("train_cpu_seconds", "train CPU s", 0)]
 
 
 def trials_of(out: Path) -> list[dict]:
@@ -35,8 +36,8 @@ def trials_of(out: Path) -> list[dict]:
 
 def _values(trial: dict) -> dict:
     m = dict(trial.get("metrics") or {})
-    for key in ("objective", "train_seconds"):
-        if key in trial:
+    for key in ("objective", "train_seconds", "train_cpu_seconds"):
+        if trial.get(key) is not None:
             m[key] = trial[key]
     return m
 

@@ -102,7 +102,7 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
         for epoch in range(trainer.epoch + 1, last_epoch + 1):
             if config_mod.phase_of(cfg, epoch - 1) != trainer.phase:  # a new phase begins as a warm start would
                 trainer.enter_phase(config_mod.phase_of(cfg, epoch - 1))
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             sums = trainer.train_epoch(real_all, labels_all, progress)
             good = f"the last good checkpoint is {run.last} (epoch {trainer.epoch})" if run.last.exists() else \
                 "no checkpoint was written yet"
@@ -115,12 +115,12 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
                 why = f"non-finite weights in {' and '.join(broken)}" if broken else \
                     f"the losses exploded past {EXPLODED:g} (loss_d {sums[LOSS_D] / steps_per_epoch:.3g})"
                 raise GanlabError(f"training diverged in epoch {epoch} ({why}); stopped, {good}")
-            seconds = time.perf_counter() - t0
+            seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
             trainer.elapsed += seconds
             row = {"epoch": epoch, "step": trainer.step, "loss_d": sums[LOSS_D] / steps_per_epoch,
                    "loss_g": sums[LOSS_G] / max(sums[N_G], 1), "d_real": sums[D_REAL] / steps_per_epoch,
                    "d_fake": sums[D_FAKE] / steps_per_epoch, "seconds": round(seconds, 3),
-                   "images_per_s": round(n_real / seconds, 1), **trainer.term_stats()}
+                   "cpu_seconds": round(cpu_seconds, 3), "images_per_s": round(n_real / seconds, 1), **trainer.term_stats()}
             G_out = trainer.G_out  # the generator that is sampled and evaluated
             row.update(probe(G_out, prior))
             if epoch % cfg.train.sample_every == 0 or epoch == cfg.train.epochs:
@@ -201,7 +201,7 @@ class Board:
         epoch = row["epoch"]
         for key, value in row.items():
             if key not in ("epoch", "step") and isinstance(value, (int, float)):
-                group = "eval" if key.startswith("eval_") else "speed" if key in ("seconds", "images_per_s") \
+                group = "eval" if key.startswith("eval_") else "speed" if key in ("seconds", "cpu_seconds", "images_per_s") \
                     else "lr" if key.startswith("lr_") else "train"
                 self.writer.add_scalar(f"{group}/{key.removeprefix('eval_')}", value, epoch)
         self.writer.flush()
@@ -242,9 +242,18 @@ def hardware(device: torch.device) -> str:
     return f"{device.type} ({model or platform.machine()})"
 
 
+def cpu_seconds(rows: list[dict]) -> float | None:
+    """The training process's CPU seconds (all its threads) summed over the epochs of metrics.jsonl; None when an epoch
+    has none (trained by a version before it was kept): a partial sum would pass for the whole."""
+    if not rows or any("cpu_seconds" not in r for r in rows):
+        return None
+    return round(sum(r["cpu_seconds"] for r in rows), 1)
+
+
 def _finish(run: Run, cfg: Config, elapsed: float, device: torch.device) -> None:
     rows = read_metrics(run)
     write_json(run.summary, {"epochs": cfg.train.epochs, "wall_seconds": round(elapsed, 1),
-                             "final": rows[-1] if rows else None, "device": hardware(device)})
+                             "cpu_seconds": cpu_seconds(rows), "final": rows[-1] if rows else None,
+                             "device": hardware(device)})
 
     plot_metrics(rows, run.path / "metrics.png")
