@@ -17,7 +17,7 @@ from ganlab import cli
 from ganlab.errors import GanlabError
 from ganlab.io import torch_load, write_json
 from ganlab.sweeps import engine, parse
-from ganlab.sweeps.table import aggregate
+from ganlab.sweeps.table import aggregate, write_table
 from ganlab.runs import Run
 from ganlab.runs import RunLock
 
@@ -116,6 +116,34 @@ def test_table_aggregates_mean_std_and_failures():
     assert a["metrics"]["train_seconds"]["seeds"] == {"0": 5, "1": 7}
     assert a["metrics"]["train_cpu_seconds"]["seeds"] == {"0": 4.5}  # a missing value is not a zero
     assert b["pending"] == [0] and b["metrics"] == {}
+
+
+def test_resume_with_other_seeds_replans_only_trials_that_have_not_started(tmp_path, capsys):
+    out = tmp_path / "sw"
+
+    def spec(name, **over):
+        return parse(yaml.safe_load(spec_file(tmp_path, name, **over).read_text()))
+
+    three = {"configs": ["vanilla", "wgan-gp"], "seeds": [0, 1, 2]}
+    write_json(out / engine.SWEEP_FILE, engine.open_sweep(out, spec("a.yaml", **three), resume=False))
+    (out / "trials" / "vanilla-s1").mkdir(parents=True)  # a trial that has started
+    # the third seed kept for one row only (issue 19: for the best rows and the collapsing ones)
+    narrowed = {"configs": ["vanilla", {"preset": "wgan-gp", "seeds": [0, 1, 2]}], "seeds": [0, 1]}
+    sweep = engine.open_sweep(out, spec("b.yaml", **narrowed), resume=True)
+    assert [t["name"] for t in sweep["trials"]] == ["vanilla-s0", "wgan-gp-s0", "vanilla-s1", "wgan-gp-s1", "wgan-gp-s2"]
+    assert (sweep["replans"][0]["dropped"], sweep["replans"][0]["added"]) == (["vanilla-s2"], [])
+    assert "dropped vanilla-s2" in capsys.readouterr().out
+    assert json.loads((out / engine.SWEEP_FILE).read_text())["trials"] == sweep["trials"]  # what --resume runs next
+    assert engine.open_sweep(out, spec("b.yaml", **narrowed), resume=True) == sweep  # the same SPEC again: no change
+    assert engine.open_sweep(out, None, resume=True) == sweep
+    write_table(out)  # the table says what was dropped (its rows show the seeds they plan: vanilla 0/2)
+    assert "dropped vanilla-s2; added none." in (out / "table.md").read_text()
+    assert "| vanilla | 0/2 |" in (out / "table.md").read_text()
+    with pytest.raises(GanlabError, match=r"drops trials that have started \(vanilla-s1"):
+        engine.open_sweep(out, spec("c.yaml", configs=["vanilla", "wgan-gp"], seeds=[0]), resume=True)
+    assert engine.open_sweep(out, spec("d.yaml", **three), resume=True)["replans"][1]["added"] == ["vanilla-s2"]
+    with pytest.raises(GanlabError, match="'epochs' was 2, now 3"):  # anything else is still refused
+        engine.open_sweep(out, spec("e.yaml", **narrowed, epochs=3), resume=True)
 
 
 def _final_weights(sweep: Path) -> dict:

@@ -210,7 +210,7 @@ def _sweep_record(spec: Spec) -> dict:
 def _what_runs(record: dict) -> dict:
     """A sweep record as it decides what is trained and measured: the resolved rows, trials, seeds, budget,
     evaluation and search; not the SPEC's wording, the threads a trial gets, nor the reports' own numbers."""
-    d = {"stop": None, **{k: v for k, v in record.items() if k != "spec"}}  # records made before 'stop' existed
+    d = {"stop": None, **{k: v for k, v in record.items() if k not in ("spec", "replans")}}  # 'stop': older records
     d["evaluate"] = {"full_seeds": [], **d["evaluate"]}  # and before full_seeds
     d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]  # defaults filled in
     return _without_reports(d)
@@ -230,6 +230,30 @@ def _spec_from(sweep: dict) -> Spec:
                 sweep["search"], sweep["spec"], sweep.get("stop"))
 
 
+def _replan(old: dict, new: dict, out: Path) -> dict | None:
+    """When two grid sweep records differ only in which seeds they run (the SPEC's ``seeds`` or a row's), the trials
+    this adds and drops; None when anything else differs. Every trial in both keeps its config, so a trial that ran
+    is still the same trial. A dropped trial must not have started (it would leave a run the table does not show);
+    the issue-19 use: three seeds planned for every row, the third kept only for the rows that need it."""
+    if old["search"] or new["search"]:
+        return None
+    a, b = _what_runs(old), _what_runs(new)
+    rest = [{**{k: v for k, v in d.items() if k not in ("trials", "seeds", "rows")},
+             "rows": [{k: v for k, v in r.items() if k != "seeds"} for r in d["rows"]]} for d in (a, b)]
+    if rest[0] != rest[1]:
+        return None
+    was, now = ({t["name"]: t for t in d["trials"]} for d in (a, b))
+    if any(was[n] != now[n] for n in was.keys() & now.keys()):
+        return None
+    dropped = [n for n in was if n not in now]
+    started = [n for n in dropped if (out / TRIALS / n).exists()]
+    if started:
+        raise GanlabError(f"--resume {out}: the SPEC drops trials that have started ({', '.join(started)}: their "
+                          f"folders are in {out / TRIALS}); keep their seeds in the SPEC")
+    return {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "added": [n for n in now if n not in was],
+            "dropped": dropped}
+
+
 def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
     """The record of a new sweep (OUT must be new or empty), or OUT/sweep.json for --resume (refusing a changed
     SPEC, naming the difference)."""
@@ -241,10 +265,16 @@ def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
         if spec is not None:
             new = _sweep_record(spec)
             diff = spec_mod.difference(_what_runs(sweep), _what_runs(new))
-            if diff:
+            change = _replan(sweep, new, out) if diff else None
+            if change:  # only seeds were added or dropped: the plan changes, every trial it keeps stays as it was
+                sweep = {**new, "replans": [*sweep.get("replans", []), change]}
+                write_json(path, sweep)
+                print(f"sweep {out}: the plan changed; added {', '.join(change['added']) or 'none'}; dropped "
+                      f"{', '.join(change['dropped']) or 'none'}", flush=True)
+            elif diff:
                 raise GanlabError(f"--resume {out}: the SPEC differs from the one this sweep was started with ({diff}); "
                                   f"resume without SPEC, or start a new sweep with another --out")
-            if new["spec"] != sweep["spec"]:  # only the reports' own numbers changed: annotations, kept
+            elif new["spec"] != sweep["spec"]:  # only the reports' own numbers changed: annotations, kept
                 sweep = {**sweep, "spec": new["spec"], "rows": new["rows"]}
                 write_json(path, sweep)
         return sweep

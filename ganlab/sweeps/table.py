@@ -137,7 +137,9 @@ def markdown(rows: list[dict], sweep: dict) -> str:
              f"that finished (sample std); each seed's value in table.json."
              + (f" A trial whose G gave one image (or did not change) for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
-                    "collapsed_epochs") else ""), ""]
+                    "collapsed_epochs") else "")
+             + "".join(f" Replanned on {c['when']}: dropped {', '.join(c['dropped']) or 'none'}; added "
+                       f"{', '.join(c['added']) or 'none'}." for c in sweep.get("replans", [])), ""]
     reports = reports_of(sweep)
     head = ["config", "seeds done"] + [c.label for c in present] + \
         ["per seed (" + (present[0].label if present else "") + ")"] + \
