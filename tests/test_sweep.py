@@ -128,16 +128,20 @@ def test_resume_with_other_seeds_replans_only_trials_that_have_not_started(tmp_p
     write_json(out / engine.SWEEP_FILE, engine.open_sweep(out, spec("a.yaml", **three), resume=False))
     (out / "trials" / "vanilla-s1").mkdir(parents=True)  # a trial that has started
     # the third seed kept for one row only (issue 19: for the best rows and the collapsing ones)
-    narrowed = {"configs": ["vanilla", {"preset": "wgan-gp", "seeds": [0, 1, 2]}], "seeds": [0, 1]}
+    # and every seed of that row measured on the full protocol
+    narrowed = {"configs": ["vanilla", {"preset": "wgan-gp", "seeds": [0, 1, 2], "full_seeds": [0, 1, 2]}], "seeds": [0, 1]}
     sweep = engine.open_sweep(out, spec("b.yaml", **narrowed), resume=True)
     assert [t["name"] for t in sweep["trials"]] == ["vanilla-s0", "wgan-gp-s0", "vanilla-s1", "wgan-gp-s1", "wgan-gp-s2"]
     assert (sweep["replans"][0]["dropped"], sweep["replans"][0]["added"]) == (["vanilla-s2"], [])
-    assert "dropped vanilla-s2" in capsys.readouterr().out
+    assert sweep["replans"][0]["full"] == ["wgan-gp-s0", "wgan-gp-s1", "wgan-gp-s2"]
+    assert "dropped vanilla-s2; full protocol now for wgan-gp-s0, wgan-gp-s1, wgan-gp-s2" in capsys.readouterr().out
     assert json.loads((out / engine.SWEEP_FILE).read_text())["trials"] == sweep["trials"]  # what --resume runs next
     assert engine.open_sweep(out, spec("b.yaml", **narrowed), resume=True) == sweep  # the same SPEC again: no change
     assert engine.open_sweep(out, None, resume=True) == sweep
     write_table(out)  # the table says what was dropped (its rows show the seeds they plan: vanilla 0/2)
-    assert "dropped vanilla-s2; added none." in (out / "table.md").read_text()
+    assert "dropped vanilla-s2; added none; the full protocol also for wgan-gp-s0, wgan-gp-s1, wgan-gp-s2." \
+        in (out / "table.md").read_text()
+    assert "the full protocol on wgan-gp's seeds [0, 1, 2]" in (out / "table.md").read_text()
     assert "| vanilla | 0/2 |" in (out / "table.md").read_text()
     with pytest.raises(GanlabError, match=r"drops trials that have started \(vanilla-s1"):
         engine.open_sweep(out, spec("c.yaml", configs=["vanilla", "wgan-gp"], seeds=[0]), resume=True)
@@ -422,8 +426,13 @@ def test_the_full_protocol_for_some_seeds_only(tmp_path):
 
     spec = parse(yaml.safe_load(spec_file(tmp_path, evaluate={"n": 100, "full_seeds": [0]}).read_text()))
     assert spec.evaluate["full_seeds"] == [0] and not spec.evaluate["full"]
-    assert evaluation_for(spec.evaluate, 0)["full"] and not evaluation_for(spec.evaluate, 1)["full"]
-    assert evaluation_for({**spec.evaluate, "full": True}, 1)["full"]
+    assert evaluation_for(spec.evaluate, {"seed": 0})["full"] and not evaluation_for(spec.evaluate, {"seed": 1})["full"]
+    assert evaluation_for({**spec.evaluate, "full": True}, {"seed": 1})["full"]
+    # a row's own full_seeds (issue 19: every seed of the best rows on the full protocol), the others as evaluate says
+    rows = parse(yaml.safe_load(spec_file(tmp_path, "rows.yaml", evaluate={"n": 100, "full_seeds": [0]}, seeds=[0, 1],
+                                          configs=["vanilla", {"preset": "r1", "full_seeds": [0, 1]}]).read_text()))
+    assert {t["name"]: evaluation_for(rows.evaluate, t)["full"] for t in rows.trials()} == \
+        {"vanilla-s0": True, "r1-s0": True, "vanilla-s1": False, "r1-s1": True}
     old = engine._sweep_record(parse(yaml.safe_load(spec_file(tmp_path, "old.yaml").read_text())))
     old["evaluate"].pop("full_seeds")  # as sweeps recorded it before
     new = engine._sweep_record(parse(yaml.safe_load(spec_file(tmp_path, "new.yaml").read_text())))

@@ -86,7 +86,7 @@ def execute_trial(trial: dict, spec: Spec, out: str | os.PathLike, threads: int 
             summary = train_trial(trial, run_dir, threads, cache_dir, each_epoch, spec.stop, device)
         except stop_mod.Collapsed as exc:  # measured as it is, recorded with its dead epochs; no samplers
             collapsed, summary = {"first": exc.first, "last": exc.last, "reason": str(exc)}, _partial(run_dir, trial)
-        evaluation = spec_mod.evaluation_for(spec.evaluate, trial["seed"])
+        evaluation = spec_mod.evaluation_for(spec.evaluate, trial)
         metrics = evaluate_trial(run_dir, evaluation, cache_dir)
         final = {**record, "status": "done", "metrics": metrics, **summary,
                  **({"collapsed": collapsed} if collapsed else {})}
@@ -213,6 +213,7 @@ def _what_runs(record: dict) -> dict:
     d = {"stop": None, **{k: v for k, v in record.items() if k not in ("spec", "replans")}}  # 'stop': older records
     d["evaluate"] = {"full_seeds": [], **d["evaluate"]}  # and before full_seeds
     d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]  # defaults filled in
+    d["rows"] = [{"full_seeds": None, **r} for r in record["rows"]]  # and before a row had its own full_seeds
     return _without_reports(d)
 
 
@@ -231,19 +232,29 @@ def _spec_from(sweep: dict) -> Spec:
 
 
 def _replan(old: dict, new: dict, out: Path) -> dict | None:
-    """When two grid sweep records differ only in which seeds they run (the SPEC's ``seeds`` or a row's), the trials
-    this adds and drops; None when anything else differs. Every trial in both keeps its config, so a trial that ran
-    is still the same trial. A dropped trial must not have started (it would leave a run the table does not show);
-    the issue-19 use: three seeds planned for every row, the third kept only for the rows that need it."""
+    """When two grid sweep records differ only in which seeds they run (the SPEC's ``seeds`` or a row's) and which
+    of a row's seeds get the full protocol (a row's ``full_seeds``): the trials this adds and drops, and those it
+    measures on the full protocol from now on (a finished one is measured again when the sweep resumes); None when
+    anything else differs. Every trial in both keeps its config, so a trial that ran is still the same trial. A
+    dropped trial must not have started (it would leave a run the table does not show). The issue-19 use: three seeds
+    planned for every row, the third kept, and every seed fully measured, only for the rows that need it."""
     if old["search"] or new["search"]:
         return None
     a, b = _what_runs(old), _what_runs(new)
     rest = [{**{k: v for k, v in d.items() if k not in ("trials", "seeds", "rows")},
-             "rows": [{k: v for k, v in r.items() if k != "seeds"} for r in d["rows"]]} for d in (a, b)]
+             "rows": [{k: v for k, v in r.items() if k not in ("seeds", "full_seeds")} for r in d["rows"]]}
+            for d in (a, b)]
     if rest[0] != rest[1]:
         return None
     was, now = ({t["name"]: t for t in d["trials"]} for d in (a, b))
-    if any(was[n] != now[n] for n in was.keys() & now.keys()):
+
+    def plain(t):
+        return {k: v for k, v in t.items() if k != "full"}
+
+    def full(record, t):
+        return spec_mod.evaluation_for(record["evaluate"], t)["full"]
+
+    if any(plain(was[n]) != plain(now[n]) for n in was.keys() & now.keys()):
         return None
     dropped = [n for n in was if n not in now]
     started = [n for n in dropped if (out / TRIALS / n).exists()]
@@ -251,7 +262,7 @@ def _replan(old: dict, new: dict, out: Path) -> dict | None:
         raise GanlabError(f"--resume {out}: the SPEC drops trials that have started ({', '.join(started)}: their "
                           f"folders are in {out / TRIALS}); keep their seeds in the SPEC")
     return {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "added": [n for n in now if n not in was],
-            "dropped": dropped}
+            "dropped": dropped, "full": [n for n in now if full(b, now[n]) and not (n in was and full(a, was[n]))]}
 
 
 def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
@@ -270,7 +281,8 @@ def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
                 sweep = {**new, "replans": [*sweep.get("replans", []), change]}
                 write_json(path, sweep)
                 print(f"sweep {out}: the plan changed; added {', '.join(change['added']) or 'none'}; dropped "
-                      f"{', '.join(change['dropped']) or 'none'}", flush=True)
+                      f"{', '.join(change['dropped']) or 'none'}; full protocol now for "
+                      f"{', '.join(change['full']) or 'no other trial'}", flush=True)
             elif diff:
                 raise GanlabError(f"--resume {out}: the SPEC differs from the one this sweep was started with ({diff}); "
                                   f"resume without SPEC, or start a new sweep with another --out")

@@ -4,6 +4,7 @@
       - vanilla
       - {preset: wgan-gp, name: wgan-gp-report, set: {optim.lr_g: 4.0e-4, optim.lr_d: 4.0e-4}}
       - {config: path/to/config.yaml, seeds: [0, 1, 2, 3, 4]}    # a row may have its own seeds
+      - {preset: r1, full_seeds: [0, 1, 2]}  # ... and its own seeds measured with the full protocol (besides evaluate's)
       - {preset: vanilla, samplers: [{name: drs, chain: drs, choose: {drs.percentile: [50, 80, 90]}}]}
                                   # latent samplers measured on each trained base (ganlab/sweeps/samplers.py)
     grid: {optim.lr_d: [1.0e-4, 2.0e-4]}   # optional: every combination, applied to every row
@@ -58,6 +59,7 @@ class Row:
     seeds: list[int] | None = None  # this row's own seeds (default: the SPEC's)
     samplers: list[dict] | None = None  # latent samplers measured on each trained base (sweeps/samplers.py)
     report: dict | None = None  # a report's own numbers for this row, measured on its own protocol (shown beside)
+    full_seeds: list[int] | None = None  # this row's seeds measured with the full protocol (besides evaluate's)
 
 
 @dataclasses.dataclass
@@ -96,7 +98,8 @@ def trial(row: Row, seed: int, epochs: int | None, point: dict | None = None) ->
     cfg = build_config(row, seed, epochs, extra=point or {})
     name = row_name(row.name, point or {})
     return {"name": slug(f"{name}-s{seed}"), "row": name, "seed": seed, "config": config_mod.to_dict(cfg),
-            **({"point": point} if point else {}), **({"samplers": row.samplers} if row.samplers else {})}
+            **({"point": point} if point else {}), **({"samplers": row.samplers} if row.samplers else {}),
+            **({"full": True} if seed in (row.full_seeds or []) else {})}
 
 
 def build_config(row: Row, seed: int, epochs: int | None, extra: dict):
@@ -112,10 +115,12 @@ def build_config(row: Row, seed: int, epochs: int | None, extra: dict):
         raise GanlabError(f"SPEC row '{row.name}' ({row.source}): {exc}") from None
 
 
-def evaluation_for(evaluate: dict, seed: int) -> dict:
-    """A trial's evaluation settings: the full protocol when ``evaluate.full``, or when its seed is one of
-    ``evaluate.full_seeds`` (e.g. FID, P, R, D, C on seed 0 of every row, classifier metrics on the others)."""
-    return {**evaluate, "full": bool(evaluate["full"] or seed in evaluate.get("full_seeds", []))}
+def evaluation_for(evaluate: dict, trial: dict) -> dict:
+    """A trial's evaluation settings: the full protocol when ``evaluate.full``, when its seed is one of
+    ``evaluate.full_seeds`` (e.g. FID, P, R, D, C on seed 0 of every row, classifier metrics on the others), or when
+    its row's ``full_seeds`` name it (``full`` in the trial)."""
+    full = evaluate["full"] or trial["seed"] in evaluate.get("full_seeds", []) or trial.get("full", False)
+    return {**evaluate, "full": bool(full)}
 
 
 def comparable(mapping: dict) -> dict:
@@ -154,10 +159,10 @@ def _load_row(entry: Any, i: int, base_dir: Path) -> Row:
         entry = {"preset": entry}
     if not isinstance(entry, dict):
         raise GanlabError(f"SPEC configs[{i}] = {entry!r} must be a preset name or a mapping with preset or config")
-    unknown = sorted(set(entry) - {"preset", "config", "name", "set", "seeds", "samplers", "report"})
+    unknown = sorted(set(entry) - {"preset", "config", "name", "set", "seeds", "full_seeds", "samplers", "report"})
     if unknown:
         raise GanlabError(f"SPEC configs[{i}]: unknown key '{unknown[0]}'; accepted: preset, config, name, set, "
-                          f"seeds, samplers, report")
+                          f"seeds, full_seeds, samplers, report")
     if ("preset" in entry) == ("config" in entry):
         raise GanlabError(f"SPEC configs[{i}] needs exactly one of preset (a name in configs/) or config (a file)")
     if "preset" in entry:
@@ -184,7 +189,8 @@ def _load_row(entry: Any, i: int, base_dir: Path) -> Row:
     seeds = _check_int_list(entry["seeds"], f"configs[{i}].seeds") if "seeds" in entry else None
     samplers = check_items(entry["samplers"], f"configs[{i}].samplers") if "samplers" in entry else None
     report = check_report(entry["report"], f"configs[{i}].report") if "report" in entry else None
-    return Row(name, source, mapping, _mapping(entry.get("set"), f"configs[{i}].set"), seeds, samplers, report)
+    full = _check_int_list(entry["full_seeds"], f"configs[{i}].full_seeds") if "full_seeds" in entry else None
+    return Row(name, source, mapping, _mapping(entry.get("set"), f"configs[{i}].set"), seeds, samplers, report, full)
 
 
 def _check_int_list(value: Any, key: str) -> list[int]:
@@ -264,7 +270,7 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> Spec:
             raise GanlabError(f"SPEC key 'grid.{key}' = {values!r} must be a non-empty list of values")
     points = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())] if grid else [{}]
     expanded = [Row(row_name(r.name, p), r.source, r.mapping, {**fixed, **r.overrides, **p}, r.seeds, r.samplers,
-                    r.report)
+                    r.report, r.full_seeds)
                 for r in rows for p in points]
     names = [r.name for r in expanded]
     dup = sorted({n for n in names if names.count(n) > 1})

@@ -133,13 +133,17 @@ def markdown(rows: list[dict], sweep: dict) -> str:
              f"{ev['n']} samples from the prior (seed 0) vs MNIST {ev['ref']}"
              f"{', full protocol' if ev['full'] else ', classifier metrics'}"
              f"{' (the full protocol on seeds ' + str(ev['full_seeds']) + ')' if ev.get('full_seeds') and not ev['full'] else ''}"
+             + "".join(f"; the full protocol on {r['name']}'s seeds {r['full_seeds']}" for r in sweep["rows"]
+                       if r.get("full_seeds") and not ev["full"]) +
              f". Cells: mean ± std over the seeds "
              f"that finished (sample std); each seed's value in table.json."
              + (f" A trial whose G gave one image (or did not change) for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
                     "collapsed_epochs") else "")
              + "".join(f" Replanned on {c['when']}: dropped {', '.join(c['dropped']) or 'none'}; added "
-                       f"{', '.join(c['added']) or 'none'}." for c in sweep.get("replans", [])), ""]
+                       f"{', '.join(c['added']) or 'none'}"
+                       + (f"; the full protocol also for {', '.join(c['full'])}" if c.get("full") else "") + "."
+                       for c in sweep.get("replans", [])), ""]
     reports = reports_of(sweep)
     head = ["config", "seeds done"] + [c.label for c in present] + \
         ["per seed (" + (present[0].label if present else "") + ")"] + \
