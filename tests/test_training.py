@@ -59,8 +59,9 @@ def test_run_directory_contents(tmp_path, cache_dir):
 def test_cpu_seconds_are_summed_only_when_every_epoch_has_them():
     from ganlab.training.loop import cpu_seconds
 
-    assert cpu_seconds([{"cpu_seconds": 1.5}, {"cpu_seconds": 2.0}]) == 3.5
-    assert cpu_seconds([{"seconds": 9.0}, {"cpu_seconds": 2.0}]) is None  # an epoch trained before it was kept
+    assert cpu_seconds([{"epoch": 1, "cpu_seconds": 1.5}, {"epoch": 2, "cpu_seconds": 2.0}]) == 3.5
+    assert cpu_seconds([{"epoch": 1, "seconds": 9.0}, {"epoch": 2, "cpu_seconds": 2.0}]) is None  # trained before
+    assert cpu_seconds([{"epoch": 1, "cpu_seconds": 1.5}, {"epoch": 3, "cpu_seconds": 2.0}]) is None  # a row lost
     assert cpu_seconds([]) is None
 
 

@@ -37,7 +37,7 @@ from . import spec as spec_mod, stop as stop_mod
 from .layout import EXPERIMENT, SWEEP_FILE, TRIALS, TRIAL_FILE
 from .samplers import evaluate_samplers
 from .spec import Row, Spec
-from .table import write_table
+from .table import replan_text, write_table
 
 
 
@@ -261,13 +261,15 @@ def _replan(old: dict, new: dict, out: Path) -> dict | None:
     if started:
         raise GanlabError(f"--resume {out}: the SPEC drops trials that have started ({', '.join(started)}: their "
                           f"folders are in {out / TRIALS}); keep their seeds in the SPEC")
-    return {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "added": [n for n in now if n not in was],
-            "dropped": dropped, "full": [n for n in now if full(b, now[n]) and not (n in was and full(a, was[n]))]}
+    kept = [n for n in now if n in was]  # an added trial is measured as the new plan says: listed as added only
+    return {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "added": [n for n in now if n not in was], "dropped": dropped,
+            "full": [n for n in kept if full(b, now[n]) and not full(a, was[n])],
+            "not_full": [n for n in kept if full(a, was[n]) and not full(b, now[n])]}
 
 
 def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
     """The record of a new sweep (OUT must be new or empty), or OUT/sweep.json for --resume (refusing a changed
-    SPEC, naming the difference)."""
+    SPEC, naming the difference, unless it only replans seeds: ``_replan``)."""
     path = out / SWEEP_FILE
     if resume:
         if not path.is_file():
@@ -278,11 +280,11 @@ def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
             diff = spec_mod.difference(_what_runs(sweep), _what_runs(new))
             change = _replan(sweep, new, out) if diff else None
             if change:  # only seeds were added or dropped: the plan changes, every trial it keeps stays as it was
-                sweep = {**new, "replans": [*sweep.get("replans", []), change]}
+                changed = any(change[k] for k in ("added", "dropped", "full", "not_full"))  # else: the order only
+                sweep = {**new, "replans": sweep.get("replans", []) + ([change] if changed else [])}
                 write_json(path, sweep)
-                print(f"sweep {out}: the plan changed; added {', '.join(change['added']) or 'none'}; dropped "
-                      f"{', '.join(change['dropped']) or 'none'}; full protocol now for "
-                      f"{', '.join(change['full']) or 'no other trial'}", flush=True)
+                if changed:
+                    print(f"sweep {out}: {replan_text(change)}", flush=True)
             elif diff:
                 raise GanlabError(f"--resume {out}: the SPEC differs from the one this sweep was started with ({diff}); "
                                   f"resume without SPEC, or start a new sweep with another --out")

@@ -134,7 +134,8 @@ def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_di
     results, done = {}, done or {}
     for item in items:
         asked = {"chain": item["chain"], "choose": item["choose"], **({"full": True} if evaluate["full"] else {})}
-        if done.get(item["name"], {}).get("asked") == asked:  # measured before with the same chain and choice grid
+        before = done.get(item["name"], {}).get("asked")
+        if before in (asked, {**asked, "full": True}):  # measured before with the same chain and grid (full included)
             results[item["name"]] = done[item["name"]]
             continue
         specs = chain_specs(item["chain"])

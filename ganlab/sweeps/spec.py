@@ -277,6 +277,11 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> Spec:
     if dup:
         raise GanlabError(f"SPEC rows are not distinct: '{dup[0]}' twice; give the entries distinct names (name: ...)")
     seeds = _check_int_list(raw.get("seeds", [0]), "seeds")
+    for r in rows:
+        unplanned = [s for s in r.full_seeds or [] if s not in (r.seeds or seeds)]
+        if unplanned:
+            raise GanlabError(f"SPEC row '{r.name}': full_seeds {r.full_seeds} names seed {unplanned[0]}, which the row "
+                              f"does not run (its seeds: {r.seeds or seeds})")
     epochs = raw.get("epochs")
     if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1):
         raise GanlabError(f"SPEC key 'epochs' = {epochs!r} must be an integer >= 1")

@@ -104,6 +104,17 @@ def _cell(stat: dict | None, column: Number) -> str:
     return text
 
 
+def replan_text(change: dict) -> str:
+    """A replan in words (the sweep's message and the table's note)."""
+    text = f"replanned on {change['when']}: added {', '.join(change['added']) or 'none'}; dropped " \
+           f"{', '.join(change['dropped']) or 'none'}"
+    if change.get("full"):
+        text += f"; the full protocol also for {', '.join(change['full'])} (measured when the sweep resumes)"
+    if change.get("not_full"):
+        text += f"; classifier metrics only for {', '.join(change['not_full'])} from now (what was measured is kept)"
+    return text
+
+
 def reports_of(sweep: dict) -> dict[str, dict]:
     """Row name (and ``ROW + SAMPLER``) -> the report's own numbers given in the SPEC."""
     out = {}
@@ -140,10 +151,7 @@ def markdown(rows: list[dict], sweep: dict) -> str:
              + (f" A trial whose G gave one image (or did not change) for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
                     "collapsed_epochs") else "")
-             + "".join(f" Replanned on {c['when']}: dropped {', '.join(c['dropped']) or 'none'}; added "
-                       f"{', '.join(c['added']) or 'none'}"
-                       + (f"; the full protocol also for {', '.join(c['full'])}" if c.get("full") else "") + "."
-                       for c in sweep.get("replans", [])), ""]
+             + "".join(f" {replan_text(c)[0].upper()}{replan_text(c)[1:]}." for c in sweep.get("replans", [])), ""]
     reports = reports_of(sweep)
     head = ["config", "seeds done"] + [c.label for c in present] + \
         ["per seed (" + (present[0].label if present else "") + ")"] + \

@@ -102,7 +102,7 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
         for epoch in range(trainer.epoch + 1, last_epoch + 1):
             if config_mod.phase_of(cfg, epoch - 1) != trainer.phase:  # a new phase begins as a warm start would
                 trainer.enter_phase(config_mod.phase_of(cfg, epoch - 1))
-            t0, cpu0 = time.perf_counter(), time.process_time()
+            t0, cpu0 = time.perf_counter(), time.process_time()  # the process's CPU time: all its threads
             sums = trainer.train_epoch(real_all, labels_all, progress)
             good = f"the last good checkpoint is {run.last} (epoch {trainer.epoch})" if run.last.exists() else \
                 "no checkpoint was written yet"
@@ -115,12 +115,12 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
                 why = f"non-finite weights in {' and '.join(broken)}" if broken else \
                     f"the losses exploded past {EXPLODED:g} (loss_d {sums[LOSS_D] / steps_per_epoch:.3g})"
                 raise GanlabError(f"training diverged in epoch {epoch} ({why}); stopped, {good}")
-            seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
             trainer.elapsed += seconds
             row = {"epoch": epoch, "step": trainer.step, "loss_d": sums[LOSS_D] / steps_per_epoch,
                    "loss_g": sums[LOSS_G] / max(sums[N_G], 1), "d_real": sums[D_REAL] / steps_per_epoch,
                    "d_fake": sums[D_FAKE] / steps_per_epoch, "seconds": round(seconds, 3),
-                   "cpu_seconds": round(cpu_seconds, 3), "images_per_s": round(n_real / seconds, 1), **trainer.term_stats()}
+                   "cpu_seconds": round(cpu, 3), "images_per_s": round(n_real / seconds, 1), **trainer.term_stats()}
             G_out = trainer.G_out  # the generator that is sampled and evaluated
             row.update(probe(G_out, prior))
             if epoch % cfg.train.sample_every == 0 or epoch == cfg.train.epochs:
@@ -243,9 +243,11 @@ def hardware(device: torch.device) -> str:
 
 
 def cpu_seconds(rows: list[dict]) -> float | None:
-    """The training process's CPU seconds (all its threads) summed over the epochs of metrics.jsonl; None when an epoch
-    has none (trained by a version before it was kept): a partial sum would pass for the whole."""
-    if not rows or any("cpu_seconds" not in r for r in rows):
+    """The training process's CPU seconds (all its threads) summed over the epochs of metrics.jsonl; None unless the
+    rows are epochs 1..N, each with its CPU seconds (an epoch trained by a version before they were kept, or a row lost
+    to a kill between the checkpoint and its line): a partial sum would pass for the whole."""
+    if not rows or [r.get("epoch") for r in rows] != list(range(1, len(rows) + 1)) or \
+            any("cpu_seconds" not in r for r in rows):
         return None
     return round(sum(r["cpu_seconds"] for r in rows), 1)
 
