@@ -314,6 +314,13 @@ def cmd_train_classifier(args) -> None:
 def cmd_toy(args) -> None:
     from .toy import load, toy_train
 
+    if args.resume:
+        given = [f"--{k}" for k in ("config", "dataset", "set", "seed", "out") if getattr(args, k) is not None]
+        if given:
+            raise GanlabError(f"ganlab toy --resume RUN continues RUN with its own config.yaml; drop {', '.join(given)}")
+        run = toy_train(None, args.resume, progress=not args.quiet, resume=True)
+        print(f"toy run: {run}  (strip.png, snapshots/, metrics.jsonl, summary.json)")
+        return
     overrides = list(args.set or [])
     if args.dataset:
         overrides.append(f"dataset={args.dataset}")
@@ -441,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key (repeatable)")
     y.add_argument("--seed", type=int)
     y.add_argument("--out", help="run directory")
+    y.add_argument("--resume", metavar="RUN", help="continue a toy run from its last snapshot (killed or stopped)")
     y.add_argument("--quiet", action="store_true")
     y.set_defaults(func=cmd_toy)
 

@@ -46,6 +46,35 @@ def test_toy_runs_are_deterministic(tmp_path):
     assert (a / "metrics.jsonl").read_text().split('"seconds"')[0] == (b / "metrics.jsonl").read_text().split('"seconds"')[0]
 
 
+def test_toy_resume_matches_an_uninterrupted_run(tmp_path, capsys):
+    """A toy run stopped after a snapshot (or killed: only its last checkpoint counts) and resumed ends with the
+    weights, metrics and strip of an uninterrupted run; a snapshot written after the checkpoint is made again."""
+    from ganlab.checkpoint import Checkpoint
+    from ganlab.runs import Run
+
+    over = ["train.steps=150", "train.plot_every=50", "train.n_eval=300", "regularizers.gp=1", "train.loss=wgan",
+            "train.n_critic=2", "optim.schedule=linear", "train.ema=0.9"]
+    full = toy_train(load(None, over), tmp_path / "full", progress=False)
+    cut = toy_train(load(None, over), tmp_path / "cut", progress=False, until_step=50)
+    assert not (cut / "summary.json").exists() and Checkpoint.load(Run(cut).last).state["epoch"] == 50
+    # as if killed after step 100's metrics line but before its checkpoint: that line is dropped and made again
+    (cut / "metrics.jsonl").write_text((cut / "metrics.jsonl").read_text() + '{"step": 100, "stale": 1}\n')
+    assert main(["toy", "--resume", str(cut), "--quiet"]) == 0
+    a, b = Checkpoint.load(Run(full).last).state, Checkpoint.load(Run(cut).last).state
+    for key in ("G", "G_ema", "D"):
+        assert a[key].keys() == b[key].keys() and all(torch.equal(a[key][k], b[key][k]) for k in a[key]), key
+    rows = [{k: v for k, v in json.loads(l).items() if k != "seconds"} for l in (cut / "metrics.jsonl").read_text().splitlines()]
+    assert rows == [{k: v for k, v in json.loads(l).items() if k != "seconds"}
+                    for l in (full / "metrics.jsonl").read_text().splitlines()]
+    assert (cut / "strip.png").exists() and (cut / "summary.json").exists()
+    assert main(["toy", "--resume", str(cut), "--quiet"]) == 0  # a finished run: nothing to do
+    capsys.readouterr()
+    assert main(["toy", "--resume", str(cut), "--seed", "1"]) == 2
+    assert "continues RUN with its own config.yaml; drop --seed" in capsys.readouterr().err
+    assert main(["toy", "--resume", str(tmp_path / "nothing")]) == 2
+    assert "not a toy run directory" in capsys.readouterr().err
+
+
 def test_toy_config_errors(capsys):
     with pytest.raises(GanlabError, match="accepted: ring-8, grid-25, grid-9"):
         load(None, ["dataset=spiral"])

@@ -11,17 +11,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from ..checkpoint import Checkpoint
 from ..errors import GanlabError
 from ..images import save_figure
-from ..io import append_line, torch_save, write_json, write_text
+from ..io import append_line, atomic_path, torch_save, write_json, write_text
 from ..losses import LOSSES
 from ..models.discriminators import spectrally_normalise
 from ..training import config as config_mod
 from ..data.augment import ANY_SHAPE, compose
 from ..training.config import ConsistencyConfig, OptimConfig, RegularizerConfig, SchemeSettings
-from ..runs import Run
+from ..runs import Run, RunLock
 from ..training.schedules import SCHEDULES
 from ..training.step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
 from ..training.trainer import Trainer
@@ -171,17 +173,35 @@ def _scatter(ax, real, fake, title):
     ax.set_aspect("equal")
 
 
-def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True) -> Path:
+def toy_train(cfg: ToyConfig | None, run_dir: str | os.PathLike, progress: bool = True, resume: bool = False,
+              until_step: int | None = None) -> Path:
+    """Train a toy into RUN (new), or continue RUN from its last checkpoint (``resume``: cfg None, RUN's config.yaml
+    is used). A checkpoint is written every ``train.plot_every`` steps, so a run killed at any moment resumes and ends
+    bit-identical to an uninterrupted one. ``until_step`` stops after that step's checkpoint (tests, pieces)."""
+    run = Path(run_dir)
+    if resume:
+        if not (run / "config.yaml").is_file():
+            raise GanlabError(f"--resume {run}: not a toy run directory (no config.yaml); start one with ganlab toy")
+        cfg = load(run / "config.yaml")
+    elif run.exists() and any(run.iterdir()):
+        raise GanlabError(f"run directory {run} exists and is not empty; choose another --out, or --resume {run}")
+    else:
+        run.mkdir(parents=True, exist_ok=True)
+        write_text(run / "config.yaml", config_mod.dump(cfg))
+    with RunLock(run):
+        for litter in run.rglob(".*.tmp"):  # half-written files of a killed writer (we hold the lock)
+            litter.unlink()
+        return _train(cfg, run, progress, until_step)
+
+
+def _train(cfg: ToyConfig, run: Path, progress: bool, until_step: int | None) -> Path:
+    if (run / "summary.json").is_file():
+        return run  # finished before
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    run = Path(run_dir)
-    if run.exists() and any(run.iterdir()):
-        raise GanlabError(f"run directory {run} exists and is not empty; choose another --out")
-    run.mkdir(parents=True, exist_ok=True)
-    write_text(run / "config.yaml", config_mod.dump(cfg))
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     data = build_dataset(cfg.dataset, cfg.scale)
@@ -189,12 +209,21 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
     # step and checkpoint schema; Adam's unfused kernel (the fused one pays off on MNIST's 3M parameters, not here)
     trainer = Trainer(cfg, torch.device("cpu"), build_nets=lambda c: toy_nets(c, len(data.modes)),
                       periods=math.ceil(cfg.train.steps / cfg.train.plot_every), fused=False)
+    last = Run(run).last
+    if last.is_file():  # resumed: the weights, optimisers, schedules, RNG and step count of the last snapshot
+        trainer.load_state_dict(Checkpoint.load(last))
+    done = trainer.epoch  # the toy's "epochs" are steps
     G, gen = trainer.G_out, trainer.gen
     eval_z = trainer.prior.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 1))
     real_show = data.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 2))
-    snapshots, rows, t0 = [], [], time.perf_counter()
+    metrics = run / "metrics.jsonl"
+    rows = [json.loads(line) for line in metrics.read_text().splitlines()] if metrics.is_file() else []
+    rows = [r for r in rows if r["step"] <= done]  # snapshots after the checkpoint are made again
+    write_text(metrics, "".join(json.dumps(r) + "\n" for r in rows))
+    snapshots = [(r["step"], np.load(run / "snapshots" / f"step_{r['step']:06d}.npy"), r) for r in rows]
+    t0, before = time.perf_counter(), trainer.elapsed
     acc = GANStep.stats("cpu")
-    for step in range(1, cfg.train.steps + 1):
+    for step in range(done + 1, cfg.train.steps + 1):
         x, y = data.sample_labeled(cfg.train.batch_size, gen)
         trainer.train_step(x, y, acc)
         if step % cfg.train.plot_every == 0 or step == cfg.train.steps:
@@ -204,20 +233,28 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
             n = s[N_G] or 1
             with torch.no_grad():
                 fake = G(eval_z)
+            trainer.elapsed = before + time.perf_counter() - t0
             row = {"step": step, **mode_stats(fake, data), "loss_d": s[LOSS_D] / cfg.train.plot_every,
                    "loss_g": s[LOSS_G] / n, "d_real": s[D_REAL] / cfg.train.plot_every,
-                   "d_fake": s[D_FAKE] / cfg.train.plot_every, "seconds": round(time.perf_counter() - t0, 2)}
+                   "d_fake": s[D_FAKE] / cfg.train.plot_every, "seconds": round(trainer.elapsed, 2)}
             trainer.step_schedules(None)
             acc.zero_()
             rows.append(row)
-            append_line(run / "metrics.jsonl", json.dumps(row))
+            append_line(metrics, json.dumps(row))
             snapshots.append((step, fake.numpy(), row))
+            with atomic_path(run / "snapshots" / f"step_{step:06d}.npy") as tmp:
+                with open(tmp, "wb") as f:
+                    np.save(f, fake.numpy())
             fig, ax = plt.subplots(figsize=(3, 3))
             _scatter(ax, real_show.numpy(), fake.numpy(), f"step {step}: {row['modes_covered']}/{row['n_modes']} modes")
             save_figure(fig, run / "snapshots" / f"step_{step:06d}.png", dpi=80)
+            trainer.epoch = step
+            torch_save(trainer.state_dict(), last)  # last: the row and snapshot above are remade if it is lost
             if progress:
                 print(f"step {step}: modes {row['modes_covered']}/{row['n_modes']}  "
                       f"high-quality {row['high_quality']:.3f}  loss_d {row['loss_d']:.3f}")
+            if until_step is not None and step >= until_step and step < cfg.train.steps:
+                return run
     fig, axes = plt.subplots(1, len(snapshots), figsize=(2.2 * len(snapshots), 2.4), squeeze=False)
     for ax, (step, fake, row) in zip(axes[0], snapshots):
         _scatter(ax, real_show.numpy(), fake, f"{step}: {row['modes_covered']}/{row['n_modes']}, "
@@ -225,7 +262,5 @@ def toy_train(cfg: ToyConfig, run_dir: str | os.PathLike, progress: bool = True)
     fig.suptitle(f"{cfg.dataset}, loss {cfg.train.loss}", fontsize=10)
     fig.tight_layout()
     save_figure(fig, run / "strip.png", dpi=80)
-    trainer.epoch = cfg.train.steps  # the toy's "epochs" are steps
-    torch_save(trainer.state_dict(), Run(run).last)
-    write_json(run / "summary.json", {"final": rows[-1], "seconds": round(time.perf_counter() - t0, 2)})
+    write_json(run / "summary.json", {"final": rows[-1], "seconds": round(trainer.elapsed, 2)})
     return run
