@@ -57,8 +57,8 @@ def test_toy_resume_matches_an_uninterrupted_run(tmp_path, capsys):
     full = toy_train(load(None, over), tmp_path / "full", progress=False)
     cut = toy_train(load(None, over), tmp_path / "cut", progress=False, until_step=50)
     assert not (cut / "summary.json").exists() and Checkpoint.load(Run(cut).last).state["epoch"] == 50
-    # as if killed after step 100's metrics line but before its checkpoint: that line is dropped and made again
-    (cut / "metrics.jsonl").write_text((cut / "metrics.jsonl").read_text() + '{"step": 100, "stale": 1}\n')
+    # as if killed after step 100's metrics line but before its checkpoint, then mid-line: both are dropped, made again
+    (cut / "metrics.jsonl").write_text((cut / "metrics.jsonl").read_text() + '{"step": 100, "stale": 1}\n{"step": 15')
     assert main(["toy", "--resume", str(cut), "--quiet"]) == 0
     a, b = Checkpoint.load(Run(full).last).state, Checkpoint.load(Run(cut).last).state
     for key in ("G", "G_ema", "D"):

@@ -23,7 +23,7 @@ from ..models.discriminators import spectrally_normalise
 from ..training import config as config_mod
 from ..data.augment import ANY_SHAPE, compose
 from ..training.config import ConsistencyConfig, OptimConfig, RegularizerConfig, SchemeSettings
-from ..runs import Run, RunLock
+from ..runs import Run, RunLock, read_metrics
 from ..training.schedules import SCHEDULES
 from ..training.step import D_FAKE, D_REAL, LOSS_D, LOSS_G, N_G, GANStep
 from ..training.trainer import Trainer
@@ -217,8 +217,7 @@ def _train(cfg: ToyConfig, run: Path, progress: bool, until_step: int | None) ->
     eval_z = trainer.prior.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 1))
     real_show = data.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 2))
     metrics = run / "metrics.jsonl"
-    rows = [json.loads(line) for line in metrics.read_text().splitlines()] if metrics.is_file() else []
-    rows = [r for r in rows if r["step"] <= done]  # snapshots after the checkpoint are made again
+    rows = [r for r in read_metrics(Run(run)) if r["step"] <= done]  # snapshots after the checkpoint: made again
     write_text(metrics, "".join(json.dumps(r) + "\n" for r in rows))
     snapshots = [(r["step"], np.load(run / "snapshots" / f"step_{r['step']:06d}.npy"), r) for r in rows]
     t0, before = time.perf_counter(), trainer.elapsed
