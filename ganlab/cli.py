@@ -314,7 +314,7 @@ def cmd_train_classifier(args) -> None:
 def cmd_toy(args) -> None:
     from .toy import load, toy_train
 
-    if args.resume:
+    if args.resume is not None:
         given = [f"--{k}" for k in ("config", "dataset", "set", "seed", "out") if getattr(args, k) is not None]
         if given:
             raise GanlabError(f"ganlab toy --resume RUN continues RUN with its own config.yaml; drop {', '.join(given)}")

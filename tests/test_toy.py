@@ -1,5 +1,6 @@
 import json
 import math
+import shutil
 
 import pytest
 import torch
@@ -53,10 +54,15 @@ def test_toy_resume_matches_an_uninterrupted_run(tmp_path, capsys):
     from ganlab.runs import Run
 
     over = ["train.steps=150", "train.plot_every=50", "train.n_eval=300", "regularizers.gp=1", "train.loss=wgan",
-            "train.n_critic=2", "optim.schedule=linear", "train.ema=0.9"]
+            "train.n_critic=3", "optim.schedule=linear", "train.ema=0.9"]  # 50 % 3 != 0: the step count matters
     full = toy_train(load(None, over), tmp_path / "full", progress=False)
     cut = toy_train(load(None, over), tmp_path / "cut", progress=False, until_step=50)
     assert not (cut / "summary.json").exists() and Checkpoint.load(Run(cut).last).state["epoch"] == 50
+    old = tmp_path / "old"  # as a run of an older ganlab would be: no snapshot points beside its rows
+    shutil.copytree(cut, old)
+    (old / "snapshots" / "step_000050.npy").unlink()
+    assert main(["toy", "--resume", str(old), "--quiet"]) == 2
+    assert "step_000050.npy is missing" in capsys.readouterr().err
     # as if killed after step 100's metrics line but before its checkpoint, then mid-line: both are dropped, made again
     (cut / "metrics.jsonl").write_text((cut / "metrics.jsonl").read_text() + '{"step": 100, "stale": 1}\n{"step": 15')
     assert main(["toy", "--resume", str(cut), "--quiet"]) == 0
@@ -66,7 +72,7 @@ def test_toy_resume_matches_an_uninterrupted_run(tmp_path, capsys):
     rows = [{k: v for k, v in json.loads(l).items() if k != "seconds"} for l in (cut / "metrics.jsonl").read_text().splitlines()]
     assert rows == [{k: v for k, v in json.loads(l).items() if k != "seconds"}
                     for l in (full / "metrics.jsonl").read_text().splitlines()]
-    assert (cut / "strip.png").exists() and (cut / "summary.json").exists()
+    assert (cut / "strip.png").read_bytes() == (full / "strip.png").read_bytes() and (cut / "summary.json").exists()
     assert main(["toy", "--resume", str(cut), "--quiet"]) == 0  # a finished run: nothing to do
     capsys.readouterr()
     assert main(["toy", "--resume", str(cut), "--seed", "1"]) == 2

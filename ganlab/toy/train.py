@@ -217,9 +217,14 @@ def _train(cfg: ToyConfig, run: Path, progress: bool, until_step: int | None) ->
     eval_z = trainer.prior.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 1))
     real_show = data.sample(cfg.train.n_eval, torch.Generator().manual_seed(cfg.seed + 2))
     metrics = run / "metrics.jsonl"
-    rows = [r for r in read_metrics(Run(run)) if r["step"] <= done]  # snapshots after the checkpoint: made again
+    # snapshots after the checkpoint are made again
+    rows = [r for r in read_metrics(Run(run)) if isinstance(r, dict) and r.get("step", 0) <= done]
     write_text(metrics, "".join(json.dumps(r) + "\n" for r in rows))
-    snapshots = [(r["step"], np.load(run / "snapshots" / f"step_{r['step']:06d}.npy"), r) for r in rows]
+    points = [run / "snapshots" / f"step_{r['step']:06d}.npy" for r in rows]
+    if not all(p.is_file() for p in points):
+        raise GanlabError(f"--resume {run}: {next(p for p in points if not p.is_file())} is missing (a run of a ganlab "
+                          f"before toy runs could resume); start it again with --out")
+    snapshots = [(r["step"], np.load(p), r) for r, p in zip(rows, points)]
     t0, before = time.perf_counter(), trainer.elapsed
     acc = GANStep.stats("cpu")
     for step in range(done + 1, cfg.train.steps + 1):
