@@ -13,7 +13,7 @@ import json
 import time
 
 import torch
-from machine import describe, flops, machine
+from machine import describe, flops, machine, unsteady
 
 from ganlab.data import mnist
 from ganlab.metrics import density_coverage, precision_recall
@@ -39,6 +39,7 @@ def main() -> None:
              "bf16, fp32 stem (bf16-stem)": FeatureExtractor("bf16-stem")}
     if not args.skip_naive:
         paths["fp32 naive TorchScript"] = NaiveExtractor()
+    m = machine()  # before the paths run, and again after them: a busy machine is said so
     results = {}
     for name, ext in paths.items():
         ext(fakes[:50], progress=False)  # warm-up
@@ -50,7 +51,7 @@ def main() -> None:
         dn, cv = density_coverage.density_coverage(rf, ff)
         results[name] = {"images_per_s": speed, "fid": fid(rf, ff), "precision": pr, "recall": rc,
                          "density": dn, "coverage": cv}
-    m = machine()
+    warning = unsteady(m, machine())
     per_image = flops(lambda: paths["fp32 (default)"](fakes[:1], progress=False))
     print(describe(m))
     print(f"threads={torch.get_num_threads()}  n={args.n} generated vs {args.n} MNIST test  run={args.run}  "
@@ -70,9 +71,11 @@ def main() -> None:
         print(f"{name} vs fp32: FID {100 * (a['fid'] - b['fid']) / b['fid']:+.2f} %, "
               f"precision {a['precision'] - b['precision']:+.4f}, recall {a['recall'] - b['recall']:+.4f}, "
               f"speed {a['images_per_s'] / b['images_per_s']:.2f}x")
+    if warning:
+        print(warning)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+            json.dump({**results, "machine": m, "steady": warning is None}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ A benchmark reports its achieved GFLOP/s against these peaks, so the headroom is
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -45,8 +46,25 @@ def gemm_peak(dtype: torch.dtype, size: int = 1024, seconds: float = 2.0) -> flo
 
 
 def machine(seconds: float = 2.0) -> dict:
-    return {**cpu(), "gemm_gflops_fp32": round(gemm_peak(torch.float32, seconds=seconds), 1),
+    return {**cpu(), "load_1min": round(os.getloadavg()[0], 2),  # before this measurement adds its own
+            "gemm_gflops_fp32": round(gemm_peak(torch.float32, seconds=seconds), 1),
             "gemm_gflops_bf16": round(gemm_peak(torch.bfloat16, seconds=seconds), 1)}
+
+
+def unsteady(before: dict, after: dict, tolerance: float = 0.15) -> str | None:
+    """A warning when the machine was busy at a benchmark's start (1-minute load average above 1) or when torch's
+    GEMM peak measured at its start and at its end differ by more than ``tolerance`` (other processes took the cores
+    during the run): its numbers are then indications only; else None."""
+    if before.get("load_1min", 0) > 1.0:
+        return (f"WARNING: the 1-minute load average was {before['load_1min']:.1f} when the run started: other "
+                f"processes shared the cores; every number above is an indication only")
+    for key in ("gemm_gflops_fp32", "gemm_gflops_bf16"):
+        a, b = before[key], after[key]
+        if abs(b - a) > tolerance * max(a, b):
+            return (f"WARNING: the {key.split('_')[-1]} GEMM peak moved from {a:.0f} to {b:.0f} GFLOP/s during the run "
+                    f"(load average {os.getloadavg()[0]:.1f}): other processes shared the cores; every number above "
+                    f"is an indication only")
+    return None
 
 
 def describe(m: dict) -> str:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from machine import describe, flops, machine
+from machine import describe, flops, machine, unsteady
 
 from ganlab.data import mnist
 from ganlab.models import Generator, build_discriminator
@@ -113,6 +113,8 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=400)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     args = p.parse_args()
+    if args.steps <= 10:
+        p.error(f"--steps {args.steps}: must be > 10 (the first 10 steps of each loop are its warm-up)")
     if args.threads:
         torch.set_num_threads(args.threads)
     images = mnist.load().train_x
@@ -120,6 +122,7 @@ def main() -> None:
     results = {"naive (platform template)": naive(images, args.steps),
                "ganlab fp32 (default)": ganlab_loop(args.steps, "fp32"),
                "ganlab bf16 autocast": ganlab_loop(args.steps, "bf16")}
+    warning = unsteady(m, machine())  # the peak again after the loops: a busy machine is said so
     per_step = step_flops()
     print(describe(m))
     print(f"threads={torch.get_num_threads()}  steps={args.steps}  batch=64  "
@@ -133,6 +136,8 @@ def main() -> None:
         peak = m["gemm_gflops_bf16" if "bf16" in name else "gemm_gflops_fp32"]
         print(f"{name:28s} {its:8.1f} {its / ref:10.2f} {epm:11.2f} {100 / epm:9.1f} min {gflops:8.1f} "
               f"{100 * gflops / peak:7.1f}%")
+    if warning:
+        print(warning)
 
 
 if __name__ == "__main__":
