@@ -272,8 +272,8 @@ def cmd_sweep_sampler(args) -> None:
         from .models.generator import fingerprint
         from .sampling import load_generator
 
-        G = fingerprint(load_generator(None, args.checkpoint))[:12]
-        out = f"runs/sweeps/shipped-{G}-{args.sampler}-{args.param}"
+        tag = fingerprint(load_generator(None, args.checkpoint))[:12]
+        out = f"runs/sweeps/shipped-{tag}-{args.sampler}-{args.param}"
     res = sweep(args.run, args.sampler, args.param, values, args.opt or [], out, n=args.n, seed=args.seed,
                 checkpoint=args.checkpoint or "last", full=not args.mnist_only, precision=args.precision,
                 cache=args.cache_dir, critic=args.critic, ref=args.ref)

@@ -106,7 +106,7 @@ def _cell(stat: dict | None, column: Number) -> str:
 
 def replan_text(change: dict) -> str:
     """A replan in words (the sweep's message and the table's note)."""
-    text = f"replanned on {change['when']}: added {', '.join(change['added']) or 'none'}; dropped " \
+    text = f"Replanned on {change['when']}: added {', '.join(change['added']) or 'none'}; dropped " \
            f"{', '.join(change['dropped']) or 'none'}"
     if change.get("full"):
         text += f"; the full protocol also for {', '.join(change['full'])} (measured when the sweep resumes)"
@@ -151,7 +151,7 @@ def markdown(rows: list[dict], sweep: dict) -> str:
              + (f" A trial whose G gave one image (or did not change) for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
                     "collapsed_epochs") else "")
-             + "".join(f" {replan_text(c)[0].upper()}{replan_text(c)[1:]}." for c in sweep.get("replans", [])), ""]
+             + "".join(f" {replan_text(c)}." for c in sweep.get("replans", [])), ""]
     reports = reports_of(sweep)
     head = ["config", "seeds done"] + [c.label for c in present] + \
         ["per seed (" + (present[0].label if present else "") + ")"] + \
