@@ -90,7 +90,8 @@ def _draw(args, n: int):
         return sample_chain(args.run, checkpoint, n, args.seed, parse_chain(args.sampler),
                             getattr(args, "cache_dir", None), weights=args.weights, critic=args.critic)
     G = load_generator(args.run, checkpoint, args.weights)
-    return sample_images(G, n, seed=args.seed, prior=load_prior(args.run, checkpoint)), None
+    return sample_images(G, n, seed=args.seed, prior=load_prior(args.run, checkpoint),
+                         progress=not getattr(args, "quiet", False)), None
 
 
 def cmd_export(args) -> None:

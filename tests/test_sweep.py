@@ -118,6 +118,21 @@ def test_table_aggregates_mean_std_and_failures():
     assert b["pending"] == [0] and b["metrics"] == {}
 
 
+def test_table_shows_each_seeds_mnist_fid_beside_a_headline_measured_on_fewer_seeds():
+    """With the full protocol on seed 0 only, FID's cell is seed 0's; the seeds it does not cover still show, by the
+    MNIST-FID every trial has."""
+    from ganlab.sweeps.table import markdown
+
+    trials = [{"name": "a-s0", "row": "a", "seed": 0, "status": "done", "metrics": {"fid": 40.0, "mnist_fid": 150.0}},
+              {"name": "a-s1", "row": "a", "seed": 1, "status": "done", "metrics": {"mnist_fid": 170.0}}]
+    sweep = {"rows": [{"name": "a"}], "evaluate": {"n": 100, "ref": "test", "full": False, "full_seeds": [0]},
+             "epochs": 2, "seeds": [0, 1]}
+    head, _, row = markdown(aggregate(trials), sweep).splitlines()[2:5]
+    cells = dict(zip(head.split(" | "), row.split(" | ")))
+    assert cells["FID"] == "40.00" and cells["per seed (FID)"] == "s0: 40.00"
+    assert cells["MNIST-FID"] == "160.00 ± 14.14" and cells["per seed (MNIST-FID)"] == "s0: 150.00, s1: 170.00"
+
+
 def test_resume_with_other_seeds_replans_only_trials_that_have_not_started(tmp_path, capsys):
     out = tmp_path / "sw"
 

@@ -153,21 +153,22 @@ def markdown(rows: list[dict], sweep: dict) -> str:
                     "collapsed_epochs") else "")
              + "".join(f" {replan_text(c)}." for c in sweep.get("replans", [])), ""]
     reports = reports_of(sweep)
-    head = ["config", "seeds done"] + [c.label for c in present] + \
-        ["per seed (" + (present[0].label if present else "") + ")"] + \
+    # each seed's value of the headline (the first column) and, when the full protocol ran on some seeds only, of
+    # the metric every trial has (MNIST-FID): the seeds the headline's mean does not cover are still seen
+    seeded = present[:1] + [c for c in present[1:] if c.key == "mnist_fid"]
+    head = ["config", "seeds done"] + [c.label for c in present] + [f"per seed ({c.label})" for c in seeded] + \
         (["the report's own number (its protocol)"] if reports else []) + ["failed / collapsed"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        first = present[0] if present else None
-        per_seed = ", ".join(f"s{s}: {first.text(v, first.decimals)}" for s, v in r["metrics"][first.key]["seeds"].items()) \
-            if first and first.key in r["metrics"] else "—"
+        per_seed = [", ".join(f"s{s}: {c.text(v, c.decimals)}" for s, v in r["metrics"][c.key]["seeds"].items())
+                    if c.key in r["metrics"] else "—" for c in seeded]
         failed = "; ".join([f"s{s}: {why}" for s, why in r["failed"].items()] +
                            [f"s{s}: collapsed from epoch {c['first']} (stopped at {c['last']})"
                             for s, c in r.get("collapsed", {}).items()])
         if r["pending"]:
             failed = (failed + "; " if failed else "") + "pending: " + ", ".join(f"s{s}" for s in r["pending"])
         cells = [r["row"], f"{r['done']}/{len(r['seeds'])}"] + [_cell(r["metrics"].get(c.key), c) for c in present] \
-            + [per_seed] + ([report_text(reports.get(r["row"]))] if reports else []) + [failed or ""]
+            + per_seed + ([report_text(reports.get(r["row"]))] if reports else []) + [failed or ""]
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
