@@ -43,7 +43,9 @@ class GANStep:
         for t in terms:
             z = t.z(self, z)
         with self.autocast():
-            fake = G(z)
+            # fp32 out of autocast, as D's outputs: the terms (penalties on fakes, augmentations) run outside it, and
+            # D's first layer casts it back to the same bf16 values inside it
+            fake = G(z).float()
             d_real, d_fake = D(x).float(), D(fake.detach()).float()
         b = Batch(x, z, y, fake, d_real, d_fake)
         loss_d = _plus(loss.d_loss(d_real, d_fake), (t.d(self, b) for t in terms))
