@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
-from pathlib import Path
 
 import torch
+
+from ganlab.devices import cpu_info
 
 FLAGS = ("avx512f", "avx512_bf16", "amx_bf16", "amx_int8", "amx_tile")
 
 
 def cpu() -> dict:
     """The CPU model and which of ``FLAGS`` it has (from /proc/cpuinfo; the processor string elsewhere)."""
-    model, flags = platform.processor() or platform.machine(), set()
-    info = Path("/proc/cpuinfo")
-    if info.is_file():
-        for line in info.read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and model in ("", platform.machine(), platform.processor()):
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
+    model, flags = cpu_info()
     return {"model": model, "cores_torch_uses": torch.get_num_threads(),
             **{flag: flag in flags for flag in FLAGS}}
 

@@ -64,7 +64,7 @@ def load_config(run: Run):
     if not run.config.is_file():
         raise GanlabError(f"{run.path} is not a ganlab run directory (no config.yaml)")
 
-    return config_mod.load(run.config)
+    return config_mod.load(run.config, stored=True)
 
 
 def read_metrics(run: Run) -> list[dict]:

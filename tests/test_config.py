@@ -17,6 +17,34 @@ def test_overrides_are_typed():
     assert cfg.train.epochs == 3 and cfg.optim.betas == (0.5, 0.9) and cfg.optim.lr_d == 1e-3 and cfg.seed == 7
 
 
+@pytest.mark.parametrize("native, resolved", [(True, "bf16"), (False, "fp32")])
+def test_precision_auto_is_what_the_machine_runs_natively_and_is_written_resolved(native, resolved, monkeypatch, tmp_path):
+    """train.precision auto (the default): bf16 autocast where bf16 products are native, else fp32; a config reads
+    resolved, so a run's config.yaml records what it trained in. A name is kept on any machine."""
+    from ganlab import devices
+
+    monkeypatch.setattr(devices, "native_bf16", lambda device="auto": native)
+    assert c.load(None).train.precision == resolved
+    assert c.load(None, ["train.precision=auto"]).train.precision == resolved
+    assert c.load(None, ["train.precision=fp32"]).train.precision == "fp32"
+    assert c.load(None, ["train.precision=bf16"]).train.precision == "bf16"
+    assert f"precision: {resolved}" in c.dump(c.load(None))
+
+
+def test_a_stored_config_without_precision_reads_as_the_fp32_it_trained_in(tmp_path, monkeypatch):
+    """Runs written before train.precision had the default auto hold no key (fp32 was the default): their config
+    reads as fp32 on a machine where auto would be bf16, so a resume trains on as they began; a user's config
+    without the key takes auto."""
+    from ganlab import devices
+    from ganlab.runs import Run, load_config
+
+    monkeypatch.setattr(devices, "native_bf16", lambda device="auto": True)
+    (tmp_path / "config.yaml").write_text("seed: 3\ntrain: {epochs: 2}\n")
+    assert load_config(Run(tmp_path)).train.precision == "fp32"
+    assert c.load(tmp_path / "config.yaml").train.precision == "bf16"
+    assert c.as_stored({"train": {"precision": "bf16"}}) == {"train": {"precision": "bf16"}}
+
+
 def test_dump_roundtrip(tmp_path):
     cfg = c.load(None, ["train.epochs=3", "optim.betas=[0.5, 0.9]"])
     (tmp_path / "c.yaml").write_text(c.dump(cfg))
@@ -34,7 +62,7 @@ def test_dump_roundtrip(tmp_path):
     ("train.loss=md-gan", "md-gan needs an embedding (d_out >= 2)"),
     ("model.discriminator=resnet", "accepted: classifier-features, conv, mlp, mlp-dropout"),
     ("optim.name=sgd", "accepted: adam, rmsprop"),
-    ("train.precision=fp16", "accepted: fp32, bf16"),
+    ("train.precision=fp16", "accepted: auto, fp32, bf16"),
     ("train=3", "config section 'train' must be a mapping"),
     ("epochs", "not of the form key=value"),
 ])

@@ -174,6 +174,30 @@ def test_resume_with_other_seeds_replans_only_trials_that_have_not_started(tmp_p
         spec("g.yaml", configs=[{"preset": "vanilla", "full_seeds": [7]}])
 
 
+def test_a_sweep_recorded_before_precision_was_auto_resumes_in_fp32(tmp_path, monkeypatch):
+    """Rows now carry their arithmetic (auto resolved where the SPEC is read); a record without it trained in fp32,
+    the default then. Its SPEC pinned to fp32 resumes it; the SPEC unpinned (bf16 here) is a change, refused."""
+    from ganlab import devices
+
+    monkeypatch.setattr(devices, "native_bf16", lambda device="auto": True)
+    out = tmp_path / "sw"
+
+    def spec(name, **over):
+        return parse(yaml.safe_load(spec_file(tmp_path, name, **over).read_text()))
+
+    record = engine.open_sweep(out, spec("a.yaml", set={**TINY, "train.precision": "fp32"}), resume=False)
+    assert all(t["config"]["train"]["precision"] == "fp32" for t in record["trials"])
+    for row in record["rows"]:  # as sweeps recorded their rows before session 18
+        del row["overrides"]["train.precision"]
+    write_json(out / engine.SWEEP_FILE, record)
+    assert engine.open_sweep(out, spec("b.yaml", set={**TINY, "train.precision": "fp32"}), resume=True)
+    with pytest.raises(GanlabError, match="precision' was 'fp32', now 'bf16'"):
+        engine.open_sweep(out, spec("c.yaml"), resume=True)
+    fresh = engine.open_sweep(tmp_path / "new", spec("c.yaml"), resume=False)
+    assert {t["config"]["train"]["precision"] for t in fresh["trials"]} == {"bf16"}
+    assert fresh["rows"][0]["overrides"]["train.precision"] == "bf16"
+
+
 def _final_weights(sweep: Path) -> dict:
     out = {}
     for trial in sorted((sweep / "trials").iterdir()):

@@ -135,7 +135,7 @@ def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None,
     """Train (or resume, or keep) the trial's run directory; its training seconds and generator steps. A run that
     already meets the stopping rule is not trained further (stop.Collapsed). ``device`` (a runtime key, like the
     threads) places a new run; a resumed one keeps the device it was started on."""
-    cfg = config_mod.from_dict(trial["config"])
+    cfg = config_mod.from_dict(config_mod.as_stored(trial["config"]))
     cfg.train.threads = threads
     if device:
         cfg.train.device = device
@@ -213,7 +213,8 @@ def _what_runs(record: dict) -> dict:
     d = {"stop": None, **{k: v for k, v in record.items() if k not in ("spec", "replans")}}  # 'stop': older records
     d["evaluate"] = {"full_seeds": [], **d["evaluate"]}  # and before full_seeds
     d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]  # defaults filled in
-    d["rows"] = [{"full_seeds": None, **r} for r in record["rows"]]  # and before a row had its own full_seeds
+    d["rows"] = [{"full_seeds": None, **spec_mod.stored_row(r)} for r in record["rows"]]  # and before a row had its
+    # own full_seeds, or its precision
     return _without_reports(d)
 
 
@@ -227,7 +228,7 @@ def _without_reports(raw):
 
 
 def _spec_from(sweep: dict) -> Spec:
-    return Spec([Row(**r) for r in sweep["rows"]], sweep["seeds"], sweep["epochs"], sweep["evaluate"],
+    return Spec([Row(**spec_mod.stored_row(r)) for r in sweep["rows"]], sweep["seeds"], sweep["epochs"], sweep["evaluate"],
                 sweep["search"], sweep["spec"], sweep.get("stop"))
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 
+from ..devices import resolve_precision
 from ..errors import GanlabError
 from ..io import read_yaml
 from ..metrics import registry
@@ -102,6 +103,29 @@ def trial(row: Row, seed: int, epochs: int | None, point: dict | None = None) ->
             **({"full": True} if seed in (row.full_seeds or []) else {})}
 
 
+def _precision_of(mapping: dict, overrides: dict) -> str | None:
+    return overrides.get("train.precision", (mapping.get("train") or {}).get("precision"))
+
+
+def with_precision(row: Row) -> Row:
+    """The row with its training arithmetic explicit in its overrides: ``auto`` (the default) resolved on the machine
+    that reads the SPEC, so the sweep's record says what its trials train in wherever they run, and a sweep recorded
+    before the default was auto (``stored_row``) reads as the fp32 it trained in."""
+    given = _precision_of(row.mapping, row.overrides) or "auto"
+    device = row.overrides.get("train.device", (row.mapping.get("train") or {}).get("device", "auto"))
+    if given not in ("auto", "fp32", "bf16"):
+        return row  # build_config names the bad value
+    return dataclasses.replace(row, overrides={**row.overrides,
+                                              "train.precision": resolve_precision(given, str(device))})
+
+
+def stored_row(row: dict) -> dict:
+    """A row of a sweep's record: one recorded before rows carried their precision trained in fp32 (the default then)."""
+    if _precision_of(row.get("mapping") or {}, row.get("overrides") or {}) is not None:
+        return row
+    return {**row, "overrides": {**(row.get("overrides") or {}), "train.precision": "fp32"}}
+
+
 def build_config(row: Row, seed: int, epochs: int | None, extra: dict):
     """The row's config with its overrides, ``extra`` (a search point), the seed and the budget; checked."""
     overrides = {**row.overrides, **extra, "seed": seed}
@@ -128,7 +152,7 @@ def comparable(mapping: dict) -> dict:
     train.phases, holds its default, which trains what the older config trained), without the keys a sweep sets per
     machine (threads, device), and without the periodic evaluation's settings when it is off (eval.every 0: they
     change nothing)."""
-    d = config_mod.to_dict(config_mod.from_dict(copy.deepcopy(mapping)))
+    d = config_mod.to_dict(config_mod.from_dict(config_mod.as_stored(mapping)))
     for section, key in RUNTIME_KEYS:
         d.get(section, {}).pop(key, None)
     if not d.get("eval", {}).get("every"):
@@ -269,8 +293,8 @@ def parse(raw: Any, base_dir: Path = Path(".")) -> Spec:
         if not isinstance(values, list) or not values:
             raise GanlabError(f"SPEC key 'grid.{key}' = {values!r} must be a non-empty list of values")
     points = [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())] if grid else [{}]
-    expanded = [Row(row_name(r.name, p), r.source, r.mapping, {**fixed, **r.overrides, **p}, r.seeds, r.samplers,
-                    r.report, r.full_seeds)
+    expanded = [with_precision(Row(row_name(r.name, p), r.source, r.mapping, {**fixed, **r.overrides, **p}, r.seeds,
+                                   r.samplers, r.report, r.full_seeds))
                 for r in rows for p in points]
     names = [r.name for r in expanded]
     dup = sorted({n for n in names if names.count(n) > 1})

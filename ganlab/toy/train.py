@@ -44,6 +44,8 @@ class ToyTrain(SchemeSettings):
     n_eval: int = 2500
     #: torch threads (small nets run fastest on one)
     threads: int = 1
+    #: fp32 (default: 2-d nets of 128 units gain nothing from bf16) or bf16 autocast
+    precision: str = "fp32"
 
 
 @dataclass

@@ -16,6 +16,7 @@ import yaml
 
 from ..data import augment
 from ..data.augment import compose
+from ..devices import resolve_precision
 from ..errors import GanlabError
 from ..io import read_yaml
 from ..losses import LOSSES
@@ -132,8 +133,11 @@ class SchemeSettings:
     ada_target: float = 0.0
     #: ADA: p can move from 0 to 1 in this many thousand real images (Karras et al.: 500)
     ada_kimg: float = 500.0
-    #: fp32 (exact, default) or bf16 autocast (about 1.5x faster on CPUs with AVX-512 bf16 / AMX)
-    precision: str = "fp32"
+    #: the arithmetic of training: auto (default) = bf16 autocast where the hardware multiplies bf16 natively (a CPU
+    #: with AVX-512 BF16 or AMX, a CUDA GPU with bf16), else fp32; or fp32 (exact) or bf16 by name. bf16 is
+    #: 1.8-1.9x fp32's speed on AVX-512 BF16 and was shown harmless on vanilla and WGAN-GP, 100 epochs, 3 seeds each
+    #: way (docs/RESULTS.md §4). auto is resolved when the config is read: a run's config.yaml holds what it trained in
+    precision: str = "auto"
 
 
 @dataclass
@@ -196,7 +200,7 @@ CHOICES = {
     "latent.prior": ("normal", "mixture"),
     "optim.schedule": ("none", "step", "linear", "cosine", "plateau"),
     "train.device": ("auto", "cpu", "cuda"),
-    "train.precision": ("fp32", "bf16"),
+    "train.precision": ("auto", "fp32", "bf16"),
     "eval.precision": ("fp32", "bf16", "bf16-stem"),
 }
 POSITIVE = {"train.epochs", "train.batch_size", "train.n_critic", "train.sample_every", "train.checkpoint_every",
@@ -292,6 +296,8 @@ def validate(cfg: Config) -> Config:
         value = get(cfg, key)
         if value not in choices:
             raise GanlabError(f"config key '{key}' = {value!r} is not accepted; accepted: {', '.join(choices)}")
+    # auto: what this machine runs natively (devices.py); the resolved value is what a run's config.yaml holds
+    cfg.train.precision = resolve_precision(cfg.train.precision, cfg.train.device)
     for key in POSITIVE:
         if not get(cfg, key) > 0:
             raise GanlabError(f"config key '{key}' = {get(cfg, key)!r} must be > 0")
@@ -485,6 +491,26 @@ def parse_overrides(items: list[str] | None) -> dict:
     return tree
 
 
+#: keys whose default changed after configs were stored without them: such a stored config (a run's config.yaml,
+#: a sweep's record) trained with the old value, so it reads with it (train.precision: auto since session 18)
+STORED_DEFAULTS = {"train.precision": "fp32"}
+
+
+def as_stored(mapping: dict) -> dict:
+    """A stored config (a run's, a sweep trial's) with ``STORED_DEFAULTS`` filled in where it lacks the key."""
+    out = copy.deepcopy(mapping)
+    for key, value in STORED_DEFAULTS.items():
+        *sections, name = key.split(".")
+        node = out
+        for section in sections:
+            if not isinstance(node.get(section, {}), dict):
+                break  # not a mapping: from_dict says so
+            node = node.setdefault(section, {})
+        else:
+            node.setdefault(name, value)
+    return out
+
+
 def from_dict(mapping: dict | None, overrides: list[str] | None = None, root=Config, check=None):
     """A ``root`` dataclass tree from a mapping and ``key=value`` overrides, checked by ``check``."""
     cfg = root()
@@ -493,7 +519,9 @@ def from_dict(mapping: dict | None, overrides: list[str] | None = None, root=Con
     return (check or validate)(cfg)
 
 
-def load(path: str | os.PathLike | None, overrides: list[str] | None = None, root=Config, check=None):
+def load(path: str | os.PathLike | None, overrides: list[str] | None = None, root=Config, check=None,
+         stored: bool = False):
+    """A config from a YAML file and ``key=value`` overrides; ``stored``: the file is a run's record (``as_stored``)."""
     mapping: dict = {}
     if path is not None:
         mapping = read_yaml(path)
@@ -502,7 +530,7 @@ def load(path: str | os.PathLike | None, overrides: list[str] | None = None, roo
             raise GanlabError(f"config file {path} is empty; a config needs at least one section ({sections})")
         if not isinstance(mapping, dict):
             raise GanlabError(f"config file {path} must hold a mapping of sections ({sections})")
-    return from_dict(mapping, overrides, root, check)
+    return from_dict(as_stored(mapping) if stored else mapping, overrides, root, check)
 
 
 def to_dict(cfg) -> dict:

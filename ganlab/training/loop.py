@@ -3,6 +3,7 @@ config and the seed; everything it makes is in the run directory; ``resume=True`
 last checkpoint and, on CPU, ends with exactly the weights of an uninterrupted run."""
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
@@ -16,7 +17,7 @@ from tqdm import tqdm
 
 from .. import data as data_mod
 from ..checkpoint import Checkpoint
-from ..devices import exact_fp32
+from ..devices import exact_fp32, resolve_precision
 from ..errors import GanlabError
 from ..images import grid, save_grid, to_uint8
 from ..io import append_line, torch_save, write_json, write_text
@@ -68,6 +69,8 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
         if any(p.name != RunLock.NAME for p in run.path.iterdir()):
             raise GanlabError(f"run directory {run.path} exists and is not empty; "
                               f"use --resume {run.path} to continue it or choose another --out")
+        cfg = copy.deepcopy(cfg)  # a config built without config.load may still say auto: config.yaml says what runs
+        cfg.train.precision = resolve_precision(cfg.train.precision, cfg.train.device)
         write_text(run.config, config_mod.dump(cfg))
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
