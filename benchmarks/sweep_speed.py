@@ -38,7 +38,8 @@ def single_run_its(steps: int, threads: int) -> float:
 
 def sweep_epm(trials: int, epochs: int, threads: int, cpus: int) -> dict:
     spec = parse({"configs": ["vanilla"], "seeds": list(range(trials)), "epochs": epochs,
-                  "set": {"train.sample_every": epochs, "train.checkpoint_every": epochs},
+                  "set": {"train.sample_every": epochs, "train.checkpoint_every": epochs,
+                          "train.precision": "fp32"},  # as the single-run reference
                   "evaluate": {"n": 100}})
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

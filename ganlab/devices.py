@@ -41,7 +41,7 @@ def native_bf16(device: str = "auto") -> bool:
     """Whether ``device`` (auto, cpu, cuda) multiplies bf16 matrices natively: a CUDA GPU with bf16, or a CPU with
     one of ``BF16_FLAGS``. Elsewhere bf16 autocast is emulated and slower than fp32."""
     if device in ("auto", "cuda") and torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
+        return torch.cuda.is_bf16_supported(including_emulation=False)  # pre-Ampere GPUs emulate it
     return bool(set(BF16_FLAGS) & cpu_info()[1])
 
 

@@ -31,6 +31,17 @@ def test_precision_auto_is_what_the_machine_runs_natively_and_is_written_resolve
     assert f"precision: {resolved}" in c.dump(c.load(None))
 
 
+def test_auto_in_a_phase_is_resolved_as_the_run(monkeypatch):
+    """A phase's set may say train.precision: auto; the config records what the phase trains in, as for the run."""
+    from ganlab import devices
+
+    monkeypatch.setattr(devices, "native_bf16", lambda device="auto": True)
+    cfg = c.load(None, ["train.epochs=3", "train.precision=fp32",
+                        "train.phases=[{epochs: 2}, {epochs: 1, set: {train.precision: auto}}]"])
+    assert cfg.train.precision == "fp32" and cfg.train.phases[1]["set"] == {"train.precision": "bf16"}
+    assert c.phase_config(cfg, 1).train.precision == "bf16"
+
+
 def test_a_stored_config_without_precision_reads_as_the_fp32_it_trained_in(tmp_path, monkeypatch):
     """Runs written before train.precision had the default auto hold no key (fp32 was the default): their config
     reads as fp32 on a machine where auto would be bf16, so a resume trains on as they began; a user's config

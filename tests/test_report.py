@@ -171,6 +171,8 @@ def test_the_platform_template_is_recognised_and_marked(tmp_path):
     from ganlab.report.figures import plane_points, pr_plane
 
     assert is_template(c.load("configs/vanilla.yaml", ["seed=4", "train.epochs=3", "train.threads=1"]))
+    for precision in ("fp32", "bf16"):  # the arithmetic is not the method (the reports' sweep trained in fp32)
+        assert is_template(c.load("configs/vanilla.yaml", [f"train.precision={precision}"]))
     assert not is_template(c.load("configs/vanilla.yaml", ["train.loss=saturating"]))
     assert not is_template(c.load("configs/wgan-gp.yaml"))
     rows = [{"run": "vanilla", "sampler": "prior", "precision": 0.4, "recall": 0.2, "template": True},

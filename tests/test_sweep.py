@@ -52,8 +52,12 @@ def run_cli(args, env=None, timeout=600):
     ({"stop": {"collapsed_epochs": 0}}, "SPEC key 'stop.collapsed_epochs' = 0 must be an integer >= 1"),
     ({"stop": {"dead": 3}}, "SPEC key 'stop.dead' is unknown; accepted: collapsed_epochs"),
     ({"evaluate": {"full_seeds": "0"}}, "SPEC key 'evaluate.full_seeds' = '0' must be a list of integers"),
+    ({"set": {"train.precision": None}}, "config key 'train.precision' = None is not a valid str"),
+    ({"set": {"train.precision": "fp16"}}, "'train.precision' = 'fp16' is not accepted; accepted: auto, fp32, bf16"),
+    ({"configs": [{"config": "bad-train.yaml"}]}, "config section 'train' must be a mapping, got 3"),
 ])
 def test_spec_errors_are_one_line_before_any_trial(tmp_path, capsys, over, says):
+    (tmp_path / "bad-train.yaml").write_text("train: 3\n")
     out = tmp_path / "out"
     assert cli.main(["sweep", str(spec_file(tmp_path, **over)), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()

@@ -99,8 +99,10 @@ class Entry:
         return min(pool, key=lambda e: e.metrics.get(key, float("inf"))) if pool else None
 
 
-#: what does not make a training method: run bookkeeping (seed, budget, where and how often things are written)
-_NOT_METHOD = {"seed": None, "train": ("epochs", "threads", "device", "sample_every", "checkpoint_every", "init_from"),
+#: what does not make a training method: run bookkeeping (seed, budget, where and how often things are written) and
+#: the arithmetic it ran in (train.precision: fp32 or bf16 autocast, shown harmless in docs/RESULTS.md §4)
+_NOT_METHOD = {"seed": None, "train": ("epochs", "threads", "device", "sample_every", "checkpoint_every", "init_from",
+                                       "precision"),
                "eval": None, "data": ("subset",)}
 
 

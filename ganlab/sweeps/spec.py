@@ -103,25 +103,29 @@ def trial(row: Row, seed: int, epochs: int | None, point: dict | None = None) ->
             **({"full": True} if seed in (row.full_seeds or []) else {})}
 
 
-def _precision_of(mapping: dict, overrides: dict) -> str | None:
-    return overrides.get("train.precision", (mapping.get("train") or {}).get("precision"))
+_UNSET = object()
+
+
+def _train_key(mapping: dict, overrides: dict, key: str, default=_UNSET):
+    """train.KEY as a row gives it: its override, else its config's train section (when that is a mapping)."""
+    train = mapping.get("train") if isinstance(mapping, dict) else None
+    return overrides.get(f"train.{key}", train.get(key, default) if isinstance(train, dict) else default)
 
 
 def with_precision(row: Row) -> Row:
     """The row with its training arithmetic explicit in its overrides: ``auto`` (the default) resolved on the machine
     that reads the SPEC, so the sweep's record says what its trials train in wherever they run, and a sweep recorded
     before the default was auto (``stored_row``) reads as the fp32 it trained in."""
-    given = _precision_of(row.mapping, row.overrides) or "auto"
-    device = row.overrides.get("train.device", (row.mapping.get("train") or {}).get("device", "auto"))
-    if given not in ("auto", "fp32", "bf16"):
+    given = _train_key(row.mapping, row.overrides, "precision", "auto")
+    device = _train_key(row.mapping, row.overrides, "device", "auto")
+    if given not in ("auto", "fp32", "bf16") or device not in ("auto", "cpu", "cuda"):
         return row  # build_config names the bad value
-    return dataclasses.replace(row, overrides={**row.overrides,
-                                              "train.precision": resolve_precision(given, str(device))})
+    return dataclasses.replace(row, overrides={**row.overrides, "train.precision": resolve_precision(given, device)})
 
 
 def stored_row(row: dict) -> dict:
     """A row of a sweep's record: one recorded before rows carried their precision trained in fp32 (the default then)."""
-    if _precision_of(row.get("mapping") or {}, row.get("overrides") or {}) is not None:
+    if _train_key(row.get("mapping") or {}, row.get("overrides") or {}, "precision") is not _UNSET:
         return row
     return {**row, "overrides": {**(row.get("overrides") or {}), "train.precision": "fp32"}}
 

@@ -291,13 +291,27 @@ def eval_metrics() -> tuple[str, ...]:
     return tuple(n.key for n in registry.numbers(scalar=True) if n.better == "lower")
 
 
+def _resolved_set(mapping: dict, device: str) -> dict:
+    """A phase's ``set`` with ``train.precision: auto`` (dotted or nested) resolved as the run's own."""
+    out = dict(mapping)
+    if out.get("train.precision") == "auto":
+        out["train.precision"] = resolve_precision("auto", device)
+    if isinstance(out.get("train"), dict) and out["train"].get("precision") == "auto":
+        out["train"] = {**out["train"], "precision": resolve_precision("auto", device)}
+    return out
+
+
 def validate(cfg: Config) -> Config:
     for key, choices in CHOICES.items():
         value = get(cfg, key)
         if value not in choices:
             raise GanlabError(f"config key '{key}' = {value!r} is not accepted; accepted: {', '.join(choices)}")
-    # auto: what this machine runs natively (devices.py); the resolved value is what a run's config.yaml holds
+    # auto: what this machine runs natively (devices.py); the resolved value is what a run's config.yaml holds, for
+    # the run and for each of its phases that sets it
     cfg.train.precision = resolve_precision(cfg.train.precision, cfg.train.device)
+    for phase in cfg.train.phases:
+        if isinstance(phase, dict) and isinstance(phase.get("set"), dict):
+            phase["set"] = _resolved_set(phase["set"], cfg.train.device)
     for key in POSITIVE:
         if not get(cfg, key) > 0:
             raise GanlabError(f"config key '{key}' = {get(cfg, key)!r} must be > 0")

@@ -44,7 +44,9 @@ class GANStep:
             z = t.z(self, z)
         with self.autocast():
             # fp32 out of autocast, as D's outputs: the terms (penalties on fakes, augmentations) run outside it, and
-            # D's first layer casts it back to the same bf16 values inside it
+            # D's first layer casts it back to the same bf16 values inside it. Forward values are unchanged; where the
+            # fake is used more than once (unrolling, CN-LSGAN's image term, ADA's augmentation) its gradient now
+            # sums in fp32 before one rounding (bf16 runs of those presets differ from before session 18's change)
             fake = G(z).float()
             d_real, d_fake = D(x).float(), D(fake.detach()).float()
         b = Batch(x, z, y, fake, d_real, d_fake)

@@ -74,6 +74,9 @@ class Trainer:
         self.opt_g = build_optimizer(pc, list(self.G.parameters()) + list(self.prior.parameters()), pc.optim.lr_g,
                                      self.fused)
         self.opt_d = build_optimizer(pc, self.D.parameters(), pc.optim.lr_d, self.fused)
+        if pc.train.precision not in ("fp32", "bf16"):  # config.validate resolves auto; a config built without it
+            raise GanlabError(f"config key 'train.precision' = {pc.train.precision!r} reached training unresolved; "
+                              f"read configs with ganlab.training.config.load (auto becomes fp32 or bf16 there)")
         autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if pc.train.precision == "bf16" \
             else contextlib.nullcontext
         periods = self.periods or (phase_epochs(self.cfg, index) if phased else self.cfg.train.epochs)
