@@ -53,7 +53,7 @@ def test_empty_config_file_is_an_error(tmp_path, capsys, text):
     path.write_text(text)
     with pytest.raises(GanlabError, match=f"config file {path} is empty; a config needs at least one section"):
         c.load(path)
-    assert c.load(None) == c.Config()  # no file at all: the defaults, as before
+    assert c.load(None) == c.validate(c.Config())  # no file at all: the defaults (auto resolved), as before
     out = tmp_path / "run"
     assert cli.main(["train", "--config", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err

@@ -136,7 +136,8 @@ class SchemeSettings:
     #: the arithmetic of training: auto (default) = bf16 autocast where the hardware multiplies bf16 natively (a CPU
     #: with AVX-512 BF16 or AMX, a CUDA GPU with bf16), else fp32; or fp32 (exact) or bf16 by name. bf16 is
     #: 1.8-1.9x fp32's speed on AVX-512 BF16 and was shown harmless on vanilla and WGAN-GP, 100 epochs, 3 seeds each
-    #: way (docs/RESULTS.md §4). auto is resolved when the config is read: a run's config.yaml holds what it trained in
+    #: way, on CPU (docs/RESULTS.md §4). auto is resolved when the config is read: a run's config.yaml holds what it
+    #: trained in
     precision: str = "auto"
 
 
