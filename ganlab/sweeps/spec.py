@@ -118,7 +118,7 @@ def with_precision(row: Row) -> Row:
     before the default was auto (``stored_row``) reads as the fp32 it trained in."""
     given = _train_key(row.mapping, row.overrides, "precision", "auto")
     device = _train_key(row.mapping, row.overrides, "device", "auto")
-    if given not in ("auto", "fp32", "bf16") or device not in ("auto", "cpu", "cuda"):
+    if given not in config_mod.CHOICES["train.precision"] or device not in config_mod.CHOICES["train.device"]:
         return row  # build_config names the bad value
     return dataclasses.replace(row, overrides={**row.overrides, "train.precision": resolve_precision(given, device)})
 

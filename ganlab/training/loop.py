@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from .. import data as data_mod
 from ..checkpoint import Checkpoint
-from ..devices import exact_fp32, resolve_precision
+from ..devices import exact_fp32
 from ..errors import GanlabError
 from ..images import grid, save_grid, to_uint8
 from ..io import append_line, torch_save, write_json, write_text
@@ -69,9 +69,8 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
         if any(p.name != RunLock.NAME for p in run.path.iterdir()):
             raise GanlabError(f"run directory {run.path} exists and is not empty; "
                               f"use --resume {run.path} to continue it or choose another --out")
-        cfg = copy.deepcopy(cfg)  # a config built without config.load may still say auto: config.yaml says what runs
-        cfg.train.precision = resolve_precision(cfg.train.precision, cfg.train.device)
-        write_text(run.config, config_mod.dump(cfg))
+        cfg = config_mod.validate(copy.deepcopy(cfg))  # one built without config.load may still say auto: checked
+        write_text(run.config, config_mod.dump(cfg))  # and resolved, config.yaml says what runs
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
 
