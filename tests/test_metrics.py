@@ -247,3 +247,69 @@ def test_a_new_metric_is_one_registration(monkeypatch):
                              numbers=[Number("b", "b", 2)])(lambda f: {"c": 1.0})
     with pytest.raises(RuntimeError, match="metric broken returned"):
         registry.compute("classifier", Features(np.zeros((3, 1)), np.ones((3, 1)), np.eye(10)[[1, 2, 3]]))
+
+
+def test_fid_trace_agrees_with_scipy_sqrtm_also_when_a_covariance_is_singular():
+    """The eigenvalue route (Cholesky factor, or the symmetric root of a singular S1) against pytorch-fid's
+    scipy.linalg.sqrtm of the product, on full-rank and rank-deficient covariances."""
+    from scipy import linalg
+
+    from ganlab.metrics.fid import stats, trace_sqrt_product
+
+    rng = np.random.default_rng(5)
+    for n1, n2, d in ((400, 300, 20), (12, 300, 30), (300, 9, 30), (8, 7, 30)):  # S1 and/or S2 singular
+        x, y = rng.normal(size=(n1, d)), rng.normal(size=(n2, d)) * 1.5 + 0.3
+        (_, s1), (_, s2) = stats(x), stats(y)
+        assert trace_sqrt_product(s1, s2) == pytest.approx(np.trace(linalg.sqrtm(s1 @ s2)).real, rel=1e-6)
+        assert fid(x, y) >= 0
+
+
+def _brute_force_prdc_kid(real, fake, k_pr, k_dc, subsets, size):
+    """The metrics as the first implementation computed them: full distance matrices, one Gram per KID subset."""
+    from scipy.spatial.distance import cdist
+
+    def radii(x, k):
+        return np.sort(cdist(x, x), axis=1)[:, k]
+
+    rf = cdist(real, fake)
+    r3, f3, r5 = radii(real, k_pr), radii(fake, k_pr), radii(real, k_dc)
+    p = (rf < r3[:, None]).any(0).mean()
+    r = (rf < f3[None, :]).any(1).mean()
+    d = (rf < r5[:, None]).sum() / (k_dc * len(fake))
+    c = (rf < r5[:, None]).any(1).mean()
+    rng, m, dim = np.random.default_rng(0), min(len(real), len(fake), size), real.shape[1]
+    values = []
+    for _ in range(subsets):
+        x, y = fake[rng.choice(len(fake), m, replace=False)], real[rng.choice(len(real), m, replace=False)]
+        kxx, kyy, kxy = ((x @ x.T / dim + 1) ** 3, (y @ y.T / dim + 1) ** 3, (x @ y.T / dim + 1) ** 3)
+        values.append((kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+                      - 2 * kxy.mean())
+    return p, r, d, c, np.mean(values), np.std(values)
+
+
+def test_the_pairwise_pass_runs_once_and_matches_brute_force(monkeypatch):
+    """P, R, D, C and KID read one shared pass (counted), whose blocks change nothing, and agree with full distance
+    matrices and per-subset Gram matrices."""
+    from ganlab.metrics import kid as kid_module
+    from ganlab.metrics import pairs, registry
+    from ganlab.metrics.registry import Features
+
+    rng = np.random.default_rng(6)
+    real = rng.normal(size=(300, 8))
+    fake = np.concatenate([rng.normal(size=(200, 8)) * 1.2 + 0.3, real[:50] + 1e-3])  # some fakes near reals
+    monkeypatch.setattr(kid_module.KernelSums.__init__, "__defaults__", (20, 120, 0))
+    calls = []
+    real_run = pairs.run
+    monkeypatch.setattr(pairs, "run", lambda *a, **kw: calls.append(1) or real_run(*a, **kw))
+    f = Features(real, fake)
+    got = registry.compute("inception", f)
+    assert len(calls) == 1 and "pairwise pass" in f.seconds
+    p, r, d, c, kid_mean, kid_std = _brute_force_prdc_kid(real, fake, precision_recall.K, density_coverage.K, 20, 120)
+    assert (got["precision"], got["recall"], got["density"], got["coverage"]) == (p, r, d, c)
+    assert got["kid_mean"] == pytest.approx(kid_mean, rel=1e-9) and got["kid_std"] == pytest.approx(kid_std, rel=1e-9)
+    consumers = [precision_recall.Balls(), density_coverage.RealBalls(), kid_module.KernelSums()]
+    blocked, whole = real_run(real, fake, consumers, block=7), real_run(real, fake, consumers)
+    assert blocked[:2] == whole[:2]  # ball counts: exactly
+    assert np.allclose(blocked[2], whole[2], rtol=1e-12, atol=0)  # KID's sums: up to the order of summation
+    with pytest.raises(ValueError, match="more than 5 fake points, got 4"):
+        pairs.run(real, fake[:4], [density_coverage.RealBalls()])

@@ -178,9 +178,11 @@ def test_resume_with_other_seeds_replans_only_trials_that_have_not_started(tmp_p
         spec("g.yaml", configs=[{"preset": "vanilla", "full_seeds": [7]}])
 
 
-def test_a_sweep_recorded_before_precision_was_auto_resumes_in_fp32(tmp_path, monkeypatch):
+def test_a_sweep_recorded_before_precision_was_auto_resumes_in_fp32_and_replans_arithmetic(tmp_path, monkeypatch):
     """Rows now carry their arithmetic (auto resolved where the SPEC is read); a record without it trained in fp32,
-    the default then. Its SPEC pinned to fp32 resumes it; the SPEC unpinned (bf16 here) is a change, refused."""
+    the default then. Its SPEC pinned to fp32 resumes it unchanged. The SPEC unpinned (bf16 here) replans the
+    arithmetic of the trials that have not started; one that has started keeps fp32, and the table says which seed
+    trained in which."""
     from ganlab import devices
 
     monkeypatch.setattr(devices, "native_bf16", lambda device="auto": True)
@@ -194,9 +196,22 @@ def test_a_sweep_recorded_before_precision_was_auto_resumes_in_fp32(tmp_path, mo
     for row in record["rows"]:  # as sweeps recorded their rows before session 18
         del row["overrides"]["train.precision"]
     write_json(out / engine.SWEEP_FILE, record)
-    assert engine.open_sweep(out, spec("b.yaml", set={**TINY, "train.precision": "fp32"}), resume=True)
-    with pytest.raises(GanlabError, match="precision' was 'fp32', now 'bf16'"):
-        engine.open_sweep(out, spec("c.yaml"), resume=True)
+    assert "replans" not in engine.open_sweep(out, spec("b.yaml", set={**TINY, "train.precision": "fp32"}), resume=True)
+    (out / "trials" / "vanilla-s0").mkdir(parents=True)  # a trial that has started
+    sweep = engine.open_sweep(out, spec("c.yaml"), resume=True)
+    assert {t["name"]: t["config"]["train"]["precision"] for t in sweep["trials"]} == \
+        {"vanilla-s0": "fp32", "vanilla-s1": "bf16"}
+    (change,) = sweep["replans"]
+    assert change["precision"] == {"vanilla-s1": "bf16"} and "keep" not in change
+    assert json.loads((out / engine.SWEEP_FILE).read_text())["trials"] == sweep["trials"]  # what --resume runs
+    again = engine.open_sweep(out, spec("c.yaml"), resume=True)
+    assert again["trials"] == sweep["trials"] and len(again["replans"]) == 1  # started trials keep fp32: no replan
+    with pytest.raises(GanlabError, match="'epochs' was 2, now 3"):  # anything else is still refused
+        engine.open_sweep(out, spec("d.yaml", epochs=3), resume=True)
+    write_table(out)
+    table = (out / "table.md").read_text()
+    assert "vanilla-s1 train in bf16 (trials that had started keep their arithmetic)" in table
+    assert "| vanilla | 0/2 | fp32 (s0), bf16 (s1) |" in table
     fresh = engine.open_sweep(tmp_path / "new", spec("c.yaml"), resume=False)
     assert {t["config"]["train"]["precision"] for t in fresh["trials"]} == {"bf16"}
     assert fresh["rows"][0]["overrides"]["train.precision"] == "bf16"

@@ -6,23 +6,40 @@ coverage = 1/N sum_i 1[some fake in B(real_i, NND_k(real_i))].
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from .knn import inside_counts, kth_neighbour_radii
+from . import pairs
 from .registry import Features, Number, register_metric
 
 K = 5
 
 
-def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = K,
-                     real_radii: np.ndarray | None = None) -> tuple[float, float]:
-    real_radii = kth_neighbour_radii(real, k) if real_radii is None else real_radii
-    counts, hit = inside_counts(real, real_radii, fake)
-    return float(counts.sum() / (k * len(fake))), float(hit.mean())
+@pairs.register
+class RealBalls(pairs.Consumer):
+    """How many fakes each real k-NN ball holds, from the real-fake pass."""
+
+    def __init__(self, k: int = K):
+        self.k, self.ks = k, (k,)
+
+    def start(self, n_real, n_fake, dim):
+        self.n_fake = n_fake
+        self.counts = torch.zeros(n_real, dtype=torch.int64)
+
+    def block(self, pair, rows, gram, dist, radius):
+        if pair == ("real", "fake"):
+            self.counts[rows] = (dist < radius("real", self.k)[rows, None]).sum(1)
+
+    def result(self):
+        return int(self.counts.sum()) / (self.k * self.n_fake), int((self.counts > 0).sum()) / len(self.counts)
+
+
+def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = K) -> tuple[float, float]:
+    return pairs.run(real, fake, [RealBalls(k)])[0]
 
 
 @register_metric("density_coverage", features="inception", order=30,
                  numbers=[Number("density", "D", 3, better="higher", unit=True),  # may pass 1; drawn with P and R
                           Number("coverage", "C", 3, better="higher", unit=True)])
 def _density_coverage(f: Features) -> dict:
-    d, c = density_coverage(f.real, f.fake)
+    d, c = pairs.of(f, RealBalls)
     return {"density": d, "coverage": c}

@@ -37,22 +37,35 @@ def evaluate(images: np.ndarray, ref: str = "test", precision: str = "fp32", inc
         raise GanlabError(f"{len(images)} images given; the metrics need at least {MIN_IMAGES} "
                           f"(k = {density_coverage.K} nearest neighbours + 1)")
     t0 = time.perf_counter()
+    stages: dict = {}  # seconds per stage, for the JSON: where an evaluation's time goes
+
+    def lap(name: str, start: float) -> float:
+        now = time.perf_counter()
+        stages[name] = now - start
+        return now
+
     ref_id, ref_images = reference(ref, cache)
     out: dict = {"n": int(len(images)), "ref": ref_id, "n_ref": int(len(ref_images))}
+    t = lap("reference images", t0)
 
     clf = Classifier()
     fake_cf, fake_probs = clf(images)
     real_cf = cached_features("classifier", clf.sha256[:16], ref_id, ref_images, lambda x: clf(x)[0], cache)
-    out.update(registry.compute("classifier", Features(real_cf, fake_cf, fake_probs)))
+    t = lap("classifier features", t)
+    out.update(registry.compute("classifier", Features(real_cf, fake_cf, fake_probs), stages))
+    t = time.perf_counter()
 
     if full:
         ext = FeatureExtractor(precision, inception, cache)
         real = cached_features("inception", ext.key, ref_id, ref_images,
                                lambda x: ext(x, progress, "inception (reference, cached once)"), cache)
+        t = lap("inception features (reference)", t)
         fake = ext(images, progress, "inception")
-        out.update(registry.compute("inception", Features(real, fake)))
+        t = lap("inception features", t)
+        out.update(registry.compute("inception", Features(real, fake), stages))
         out["features"] = ext.key
     out["seconds"] = round(time.perf_counter() - t0, 1)
+    out["stage_seconds"] = {k: round(v, 2) for k, v in stages.items()}
     return out
 
 

@@ -15,6 +15,7 @@ computed) or ``inception`` (the FID Inception, only with the full protocol). ``o
 from __future__ import annotations
 
 import dataclasses
+import time
 from typing import Callable
 
 import numpy as np
@@ -53,6 +54,16 @@ class Features:
     real: np.ndarray
     fake: np.ndarray
     fake_probs: np.ndarray | None = None
+    cache: dict = dataclasses.field(default_factory=dict, repr=False)  # work shared by several metrics (``shared``)
+    seconds: dict = dataclasses.field(default_factory=dict, repr=False)  # what each shared computation took
+
+    def shared(self, key: str, compute: Callable):
+        """``compute()``, done once for these features whichever metric asks first (e.g. the pairwise pass)."""
+        if key not in self.cache:
+            t0 = time.perf_counter()
+            self.cache[key] = compute()
+            self.seconds[key] = time.perf_counter() - t0
+        return self.cache[key]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,14 +115,20 @@ def features_of(key: str) -> str:
     raise KeyError(key)
 
 
-def compute(features: str, f: Features) -> dict:
-    """Every metric on ``features``, in table order; each must return exactly its registered keys."""
+def compute(features: str, f: Features, seconds: dict | None = None) -> dict:
+    """Every metric on ``features``, in table order; each must return exactly its registered keys. ``seconds``, if
+    given, receives each metric's time (without the shared work it triggered) and each shared computation's."""
     out = {}
     for m in metrics(features):
+        t0, shared0 = time.perf_counter(), sum(f.seconds.values())
         values = m.compute(f)
+        if seconds is not None:
+            seconds[m.name] = time.perf_counter() - t0 - (sum(f.seconds.values()) - shared0)
         if set(values) != {n.key for n in m.numbers}:
             raise RuntimeError(f"metric {m.name} returned {sorted(values)}, registered {[n.key for n in m.numbers]}")
         out.update(values)
+    if seconds is not None:
+        seconds.update(f.seconds)
     return out
 
 

@@ -14,6 +14,7 @@ node mounts at the same path).
 """
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import socket
@@ -232,25 +233,36 @@ def _spec_from(sweep: dict) -> Spec:
                 sweep["search"], sweep["spec"], sweep.get("stop"))
 
 
+def _precision(trial: dict) -> str:
+    return trial["config"]["train"]["precision"]
+
+
 def _replan(old: dict, new: dict, out: Path) -> dict | None:
-    """When two grid sweep records differ only in which seeds they run (the SPEC's ``seeds`` or a row's) and which
-    of a row's seeds get the full protocol (a row's ``full_seeds``): the trials this adds and drops, and those it
-    measures on the full protocol from now on (a finished one is measured again when the sweep resumes); None when
-    anything else differs. Every trial in both keeps its config, so a trial that ran is still the same trial. A
-    dropped trial must not have started (it would leave a run the table does not show). The issue-19 use: three seeds
-    planned for every row, the third kept, and every seed fully measured, only for the rows that need it."""
+    """When two grid sweep records differ only in which seeds they run (the SPEC's ``seeds`` or a row's), which
+    of a row's seeds get the full protocol (a row's ``full_seeds``) and in which arithmetic trials train
+    (``train.precision``): the trials this adds and drops, those it measures on the full protocol from now on (a
+    finished one is measured again when the sweep resumes), those it trains in another arithmetic, and those that keep
+    theirs because they have started (``keep``: not a change; their trial records stay as they were); None when
+    anything else differs. A dropped trial must not have started (it would leave a run the table does not show).
+    The issue-19 uses: three seeds planned for every row, the third kept, and every seed fully measured, only for the
+    rows that need it; and the trials not yet started trained in bf16 once bf16 was shown harmless (issue 23)."""
     if old["search"] or new["search"]:
         return None
     a, b = _what_runs(old), _what_runs(new)
+
+    def row_plan(r):
+        overrides = {k: v for k, v in r["overrides"].items() if k != "train.precision"}
+        return {**{k: v for k, v in r.items() if k not in ("seeds", "full_seeds")}, "overrides": overrides}
+
     rest = [{**{k: v for k, v in d.items() if k not in ("trials", "seeds", "rows")},
-             "rows": [{k: v for k, v in r.items() if k not in ("seeds", "full_seeds")} for r in d["rows"]]}
-            for d in (a, b)]
+             "rows": [row_plan(r) for r in d["rows"]]} for d in (a, b)]
     if rest[0] != rest[1]:
         return None
     was, now = ({t["name"]: t for t in d["trials"]} for d in (a, b))
 
     def plain(t):
-        return {k: v for k, v in t.items() if k != "full"}
+        train = {k: v for k, v in t["config"]["train"].items() if k != "precision"}
+        return {**{k: v for k, v in t.items() if k != "full"}, "config": {**t["config"], "train": train}}
 
     def full(record, t):
         return spec_mod.evaluation_for(record["evaluate"], t)["full"]
@@ -263,9 +275,25 @@ def _replan(old: dict, new: dict, out: Path) -> dict | None:
         raise GanlabError(f"--resume {out}: the SPEC drops trials that have started ({', '.join(started)}: their "
                           f"folders are in {out / TRIALS}); keep their seeds in the SPEC")
     kept = [n for n in now if n in was]  # an added trial is measured as the new plan says: listed as added only
+    switched = [n for n in kept if _precision(was[n]) != _precision(now[n])]
+    keep = {n: _precision(was[n]) for n in switched if (out / TRIALS / n).exists()}
     return {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "added": [n for n in now if n not in was], "dropped": dropped,
             "full": [n for n in kept if full(b, now[n]) and not full(a, was[n])],
-            "not_full": [n for n in kept if full(a, was[n]) and not full(b, now[n])]}
+            "not_full": [n for n in kept if full(a, was[n]) and not full(b, now[n])],
+            "precision": {n: _precision(now[n]) for n in switched if n not in keep}, "keep": keep}
+
+
+def _keeping(trials: list[dict], old: dict, keep: dict) -> list[dict]:
+    """The new plan's trials, those in ``keep`` with the config they started with (its arithmetic made explicit)."""
+    before = {t["name"]: t for t in old["trials"]}
+    out = []
+    for t in trials:
+        if t["name"] in keep:
+            config = copy.deepcopy(before[t["name"]]["config"])
+            config.setdefault("train", {})["precision"] = keep[t["name"]]
+            t = {**t, "config": config}
+        out.append(t)
+    return out
 
 
 def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
@@ -280,9 +308,12 @@ def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
             new = _sweep_record(spec)
             diff = spec_mod.difference(_what_runs(sweep), _what_runs(new))
             change = _replan(sweep, new, out) if diff else None
-            if change:  # only seeds were added or dropped: the plan changes, every trial it keeps stays as it was
-                changed = any(change[k] for k in ("added", "dropped", "full", "not_full"))  # else: the order only
-                sweep = {**new, "replans": sweep.get("replans", []) + ([change] if changed else [])}
+            if change:  # seeds or arithmetic replanned: every trial that has started stays as it was
+                keep = change.pop("keep")
+                changed = any(change[k] for k in ("added", "dropped", "full", "not_full", "precision"))  # else: the
+                # order only, or trials that keep the arithmetic they started in
+                sweep = {**new, "trials": _keeping(new["trials"], sweep, keep),
+                         "replans": sweep.get("replans", []) + ([change] if changed else [])}
                 write_json(path, sweep)
                 if changed:
                     print(f"sweep {out}: {replan_text(change)}", flush=True)

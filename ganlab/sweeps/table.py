@@ -30,6 +30,8 @@ def trials_of(out: Path) -> list[dict]:
         record = read_json(path) if path.is_file() else \
             {"name": name, "row": t["row"], "seed": t["seed"], "status": "pending"}
         record["planned_samplers"] = [s["name"] for s in t.get("samplers") or []]
+        if "config" in t:  # a grid trial: the arithmetic it trains in (a record without the key trained in fp32)
+            record["precision"] = (t["config"].get("train") or {}).get("precision", "fp32")
         records.append(record)
     return records
 
@@ -48,18 +50,19 @@ def with_samplers(trials: list[dict]) -> list[dict]:
     for t in trials:
         out.append(t)
         measured = t.get("samplers") or {}
+        base = {"precision": t["precision"]} if t.get("precision") else {}  # a sampler's row trained as its base
         for name in dict.fromkeys([*t.get("planned_samplers", []), *measured]):
             res = measured.get(name)
             if t.get("collapsed"):  # a base stopped as collapsed gets no samplers
                 out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"], "status": "failed",
-                            "reason": f"its base collapsed (epoch {t['collapsed']['first']})"})
+                            "reason": f"its base collapsed (epoch {t['collapsed']['first']})", **base})
             elif res and t["status"] == "done":
                 out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"], "status": "done",
-                            "metrics": res["metrics"], "chosen": res.get("chosen")})
+                            "metrics": res["metrics"], "chosen": res.get("chosen"), **base})
             else:  # its base is pending or failed: so is the sampler's row for that seed
                 out.append({"name": t["name"], "row": f"{t['row']} + {name}", "seed": t["seed"],
                             "status": "failed" if t["status"] == "failed" else "pending",
-                            "reason": "its base trial failed"})
+                            "reason": "its base trial failed", **base})
     return out
 
 
@@ -90,6 +93,7 @@ def aggregate(trials: list[dict]) -> list[dict]:
                      "collapsed": {str(t["seed"]): t["collapsed"] for t in done if t.get("collapsed")},
                      "point": group[0].get("point") or {}, "metrics": stats,
                      "chosen": {str(t["seed"]): t["chosen"] for t in done if t.get("chosen")},
+                     "precision": {str(t["seed"]): t["precision"] for t in group if t.get("precision")},
                      "trials": [t["name"] for t in group]})
     return rows
 
@@ -112,6 +116,9 @@ def replan_text(change: dict) -> str:
         text += f"; the full protocol also for {', '.join(change['full'])} (measured when the sweep resumes)"
     if change.get("not_full"):
         text += f"; classifier metrics only for {', '.join(change['not_full'])} from now (what was measured is kept)"
+    for precision in sorted(set((change.get("precision") or {}).values())):
+        names = [n for n, p in change["precision"].items() if p == precision]
+        text += f"; {', '.join(names)} train in {precision} (trials that had started keep their arithmetic)"
     return text
 
 
@@ -136,6 +143,16 @@ def report_text(report: dict | None) -> str:
     return " ".join(p for p in parts if p) + (f" ({report['source']})" if "source" in report else "")
 
 
+def _arithmetic(row: dict) -> str:
+    """What a row's seeds trained in: ``fp32``, or ``fp32 (s0), bf16 (s1, s2)`` when they differ."""
+    by = {}
+    for seed, precision in row.get("precision", {}).items():
+        by.setdefault(precision, []).append(f"s{seed}")
+    if len(by) == 1:
+        return next(iter(by))
+    return ", ".join(f"{p} ({', '.join(seeds)})" for p, seeds in by.items()) or "—"
+
+
 def markdown(rows: list[dict], sweep: dict) -> str:
     present = [c for c in COLUMNS if any(c.key in r["metrics"] for r in rows)]
     ev = sweep["evaluate"]
@@ -156,7 +173,9 @@ def markdown(rows: list[dict], sweep: dict) -> str:
     # each seed's value of the headline (the first column) and, when the full protocol ran on some seeds only, of
     # the metric every trial has (MNIST-FID): the seeds the headline's mean does not cover are still seen
     seeded = present[:1] + [c for c in present[1:] if c.key == "mnist_fid"]
-    head = ["config", "seeds done"] + [c.label for c in present] + [f"per seed ({c.label})" for c in seeded] + \
+    mixed = len({p for r in rows for p in r.get("precision", {}).values()}) > 1  # trials in more than one arithmetic
+    head = ["config", "seeds done"] + (["arithmetic"] if mixed else []) + [c.label for c in present] + \
+        [f"per seed ({c.label})" for c in seeded] + \
         (["the report's own number (its protocol)"] if reports else []) + ["failed / collapsed"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
@@ -167,7 +186,8 @@ def markdown(rows: list[dict], sweep: dict) -> str:
                             for s, c in r.get("collapsed", {}).items()])
         if r["pending"]:
             failed = (failed + "; " if failed else "") + "pending: " + ", ".join(f"s{s}" for s in r["pending"])
-        cells = [r["row"], f"{r['done']}/{len(r['seeds'])}"] + [_cell(r["metrics"].get(c.key), c) for c in present] \
+        cells = [r["row"], f"{r['done']}/{len(r['seeds'])}"] + ([_arithmetic(r)] if mixed else []) \
+            + [_cell(r["metrics"].get(c.key), c) for c in present] \
             + per_seed + ([report_text(reports.get(r["row"]))] if reports else []) + [failed or ""]
         lines.append("| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"
