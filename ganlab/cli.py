@@ -457,7 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("spec", nargs="?", help="the sweep SPEC (YAML; see ganlab/sweeps/spec.py, configs/sweeps/)")
     sp.add_argument("--out", help="the sweep folder (trials/, tune/, table.md, table.json)")
     sp.add_argument("--resume", metavar="OUT", help="continue the sweep in OUT (with SPEC: refused if it changed, "
-                    "except a change of seeds or a row's full_seeds, which replans the trials not started)")
+                    "except a change of seeds, of a row's full_seeds or of a pinned train.precision, which replans "
+                    "the trials not started)")
     sp.add_argument("--cpus", type=int, help="CPUs of the embedded Ray (default: all of this machine's)")
     sp.add_argument("--threads-per-trial", type=int, default=1,
                     help="torch threads (and Ray CPUs) per trial (default 1: see docs/RESULTS.md, sweep throughput)")

@@ -179,6 +179,10 @@ def test_evaluate_end_to_end_with_cache(tmp_path, mnist_data, capsys):
     assert abs(a["fid"]) < 1e-3 and abs(a["mnist_fid"]) < 1e-3
     assert a["precision"] == 1.0 and a["recall"] == 1.0 and a["coverage"] == 1.0
     assert a["classes_covered"] == len(set(mnist_data.test_y[:40].tolist()))
+    stages = a["stage_seconds"]  # where the time went: every stage, the shared pairwise pass apart from its readers
+    assert {"classifier features", "inception features", "inception features (reference)", "pairwise pass", "fid",
+            "precision_recall", "density_coverage", "kid", "mnist_fid"} <= set(stages)
+    assert all(v >= 0 for v in stages.values()) and sum(stages.values()) <= a["seconds"] + 0.15
     cached = sorted(p.name for p in (cache / "features").rglob("*.npy"))
     assert len(cached) == 2  # inception + classifier features of the reference
     mtimes = [p.stat().st_mtime_ns for p in (cache / "features").rglob("*.npy")]
@@ -311,5 +315,6 @@ def test_the_pairwise_pass_runs_once_and_matches_brute_force(monkeypatch):
     blocked, whole = real_run(real, fake, consumers, block=7), real_run(real, fake, consumers)
     assert blocked[:2] == whole[:2]  # ball counts: exactly
     assert np.allclose(blocked[2], whole[2], rtol=1e-12, atol=0)  # KID's sums: up to the order of summation
-    with pytest.raises(ValueError, match="more than 5 fake points, got 4"):
-        pairs.run(real, fake[:4], [density_coverage.RealBalls()])
+    with pytest.raises(ValueError, match="more than 3 fake points, got 3"):
+        pairs.run(real, fake[:3], [precision_recall.Balls()])
+    assert pairs.run(real, fake[:3], [density_coverage.RealBalls()])  # D and C read no fake radii

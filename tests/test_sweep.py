@@ -180,10 +180,11 @@ def test_resume_with_other_seeds_replans_only_trials_that_have_not_started(tmp_p
 
 def test_a_sweep_recorded_before_precision_was_auto_resumes_in_fp32_and_replans_arithmetic(tmp_path, monkeypatch):
     """Rows now carry their arithmetic (auto resolved where the SPEC is read); a record without it trained in fp32,
-    the default then. Its SPEC pinned to fp32 resumes it unchanged. The SPEC unpinned (bf16 here) replans the
-    arithmetic of the trials that have not started; one that has started keeps fp32, and the table says which seed
-    trained in which."""
+    the default then. Its SPEC pinned to fp32 resumes it unchanged; left on auto (bf16 here) it is refused, as a
+    machine's resolution is no plan. Pinned to bf16, it replans the trials that have not started; one that has started,
+    or a run adopted into an added seed, keeps its fp32, and the table says which seed trained in which."""
     from ganlab import devices
+    from ganlab.training import config as config_mod
 
     monkeypatch.setattr(devices, "native_bf16", lambda device="auto": True)
     out = tmp_path / "sw"
@@ -195,26 +196,37 @@ def test_a_sweep_recorded_before_precision_was_auto_resumes_in_fp32_and_replans_
     assert all(t["config"]["train"]["precision"] == "fp32" for t in record["trials"])
     for row in record["rows"]:  # as sweeps recorded their rows before session 18
         del row["overrides"]["train.precision"]
+        del row["auto_precision"]
     write_json(out / engine.SWEEP_FILE, record)
     assert "replans" not in engine.open_sweep(out, spec("b.yaml", set={**TINY, "train.precision": "fp32"}), resume=True)
+    with pytest.raises(GanlabError, match="precision' was 'fp32', now 'bf16'"):
+        engine.open_sweep(out, spec("c.yaml"), resume=True)  # auto: bf16 on this machine, but not a plan
     (out / "trials" / "vanilla-s0").mkdir(parents=True)  # a trial that has started
-    sweep = engine.open_sweep(out, spec("c.yaml"), resume=True)
+    adopted = out / "trials" / "vanilla-s2"  # a run trained elsewhere in fp32, for a seed the new plan adds
+    adopted.mkdir()
+    (adopted / "config.yaml").write_text(yaml.safe_dump(record["trials"][0]["config"]))
+    assert config_mod.load(adopted / "config.yaml", stored=True).train.precision == "fp32"
+    bf16 = {"set": {**TINY, "train.precision": "bf16"}, "seeds": [0, 1, 2]}
+    sweep = engine.open_sweep(out, spec("d.yaml", **bf16), resume=True)
     assert {t["name"]: t["config"]["train"]["precision"] for t in sweep["trials"]} == \
-        {"vanilla-s0": "fp32", "vanilla-s1": "bf16"}
+        {"vanilla-s0": "fp32", "vanilla-s1": "bf16", "vanilla-s2": "fp32"}
     (change,) = sweep["replans"]
-    assert change["precision"] == {"vanilla-s1": "bf16"} and "keep" not in change
+    assert change["precision"] == {"vanilla-s1": "bf16"} and change["added"] == ["vanilla-s2"]
+    assert change["kept"] == {"vanilla-s0": "fp32", "vanilla-s2": "fp32"} and "keep" not in change
     assert json.loads((out / engine.SWEEP_FILE).read_text())["trials"] == sweep["trials"]  # what --resume runs
-    again = engine.open_sweep(out, spec("c.yaml"), resume=True)
+    again = engine.open_sweep(out, spec("d.yaml", **bf16), resume=True)
     assert again["trials"] == sweep["trials"] and len(again["replans"]) == 1  # started trials keep fp32: no replan
+    assert engine.open_sweep(out, None, resume=True)["trials"] == sweep["trials"]
     with pytest.raises(GanlabError, match="'epochs' was 2, now 3"):  # anything else is still refused
-        engine.open_sweep(out, spec("d.yaml", epochs=3), resume=True)
+        engine.open_sweep(out, spec("e.yaml", **bf16, epochs=3), resume=True)
     write_table(out)
     table = (out / "table.md").read_text()
-    assert "vanilla-s1 train in bf16 (trials that had started keep their arithmetic)" in table
-    assert "| vanilla | 0/2 | fp32 (s0), bf16 (s1) |" in table
+    assert "vanilla-s1 train in bf16 (vanilla-s0 fp32, vanilla-s2 fp32: started, keep their arithmetic)" in table
+    assert "Trained in bf16 and fp32: the arithmetic column says each seed's." in table
+    assert "| vanilla | 0/3 | fp32 (s0, s2), bf16 (s1) |" in table
     fresh = engine.open_sweep(tmp_path / "new", spec("c.yaml"), resume=False)
     assert {t["config"]["train"]["precision"] for t in fresh["trials"]} == {"bf16"}
-    assert fresh["rows"][0]["overrides"]["train.precision"] == "bf16"
+    assert fresh["rows"][0]["overrides"]["train.precision"] == "bf16" and fresh["rows"][0]["auto_precision"]
 
 
 def _final_weights(sweep: Path) -> dict:

@@ -18,8 +18,10 @@ K = 5
 class RealBalls(pairs.Consumer):
     """How many fakes each real k-NN ball holds, from the real-fake pass."""
 
+    reads = (("real", "fake"),)
+
     def __init__(self, k: int = K):
-        self.k, self.ks = k, (k,)
+        self.k, self.radii = k, {"real": (k,)}
 
     def start(self, n_real, n_fake, dim):
         self.n_fake = n_fake

@@ -57,6 +57,7 @@ def evaluate(images: np.ndarray, ref: str = "test", precision: str = "fp32", inc
 
     if full:
         ext = FeatureExtractor(precision, inception, cache)
+        t = lap("inception network", t)
         real = cached_features("inception", ext.key, ref_id, ref_images,
                                lambda x: ext(x, progress, "inception (reference, cached once)"), cache)
         t = lap("inception features (reference)", t)

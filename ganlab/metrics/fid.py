@@ -6,7 +6,10 @@ product's eigenvalues, and those equal the eigenvalues of the symmetric positive
 L Lᵀ = S1 (XY and YX share their eigenvalues): Tr((S1 S2)^1/2) = Σ √λ(Lᵀ S2 L). L is S1's Cholesky factor when S1 is
 positive definite (a reference of 10,000 MNIST images is), else S1's symmetric square root from its eigenvectors, so a
 singular covariance (fewer samples than dimensions, a collapsed set) needs no ε offset. Same number in exact
-arithmetic; on the MNIST test-vs-train features both agree with ``sqrtm`` to 4e-11 relative (docs/RESULTS.md §4).
+arithmetic; with full-rank covariances (10,000 Inception features) it agrees with ``sqrtm`` to ~1e-11 relative
+(docs/RESULTS.md §4, session 19). With singular ones ``sqrtm`` itself is inexact and the two differ by up to ~1e-7
+relative (this route is the accurate one); MNIST-FID goes through here too, so a number measured before session 19
+may differ from today's in its last digits.
 """
 from __future__ import annotations
 

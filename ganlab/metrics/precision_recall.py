@@ -18,8 +18,10 @@ K = 3
 class Balls(pairs.Consumer):
     """Which fakes lie in some real k-NN ball, and which reals in some fake one, from the real-fake pass."""
 
+    reads = (("real", "fake"),)
+
     def __init__(self, k: int = K):
-        self.k, self.ks = k, (k,)
+        self.k, self.radii = k, {"real": (k,), "fake": (k,)}
 
     def start(self, n_real, n_fake, dim):
         self.fake_in_real = torch.zeros(n_fake, dtype=torch.bool)

@@ -54,8 +54,8 @@ class Features:
     real: np.ndarray
     fake: np.ndarray
     fake_probs: np.ndarray | None = None
-    cache: dict = dataclasses.field(default_factory=dict, repr=False)  # work shared by several metrics (``shared``)
-    seconds: dict = dataclasses.field(default_factory=dict, repr=False)  # what each shared computation took
+    cache: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)  # shared work (``shared``)
+    seconds: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)  # what each of it took
 
     def shared(self, key: str, compute: Callable):
         """``compute()``, done once for these features whichever metric asks first (e.g. the pairwise pass)."""
@@ -118,7 +118,7 @@ def features_of(key: str) -> str:
 def compute(features: str, f: Features, seconds: dict | None = None) -> dict:
     """Every metric on ``features``, in table order; each must return exactly its registered keys. ``seconds``, if
     given, receives each metric's time (without the shared work it triggered) and each shared computation's."""
-    out = {}
+    out, before = {}, set(f.seconds)
     for m in metrics(features):
         t0, shared0 = time.perf_counter(), sum(f.seconds.values())
         values = m.compute(f)
@@ -127,8 +127,8 @@ def compute(features: str, f: Features, seconds: dict | None = None) -> dict:
         if set(values) != {n.key for n in m.numbers}:
             raise RuntimeError(f"metric {m.name} returned {sorted(values)}, registered {[n.key for n in m.numbers]}")
         out.update(values)
-    if seconds is not None:
-        seconds.update(f.seconds)
+    if seconds is not None:  # the shared work this call did (not what an earlier call did)
+        seconds.update({k: v for k, v in f.seconds.items() if k not in before})
     return out
 
 

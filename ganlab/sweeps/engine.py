@@ -214,8 +214,9 @@ def _what_runs(record: dict) -> dict:
     d = {"stop": None, **{k: v for k, v in record.items() if k not in ("spec", "replans")}}  # 'stop': older records
     d["evaluate"] = {"full_seeds": [], **d["evaluate"]}  # and before full_seeds
     d["trials"] = [{**t, "config": spec_mod.comparable(t["config"])} for t in record["trials"]]  # defaults filled in
-    d["rows"] = [{"full_seeds": None, **spec_mod.stored_row(r)} for r in record["rows"]]  # and before a row had its
-    # own full_seeds, or its precision
+    d["rows"] = [{"full_seeds": None, **{k: v for k, v in spec_mod.stored_row(r).items() if k != "auto_precision"}}
+                 for r in record["rows"]]  # (and before a row had its own full_seeds, or its precision); whether a
+    # row's arithmetic was auto is how the SPEC said it, not what runs
     return _without_reports(d)
 
 
@@ -237,15 +238,24 @@ def _precision(trial: dict) -> str:
     return trial["config"]["train"]["precision"]
 
 
+def _run_precision(out: Path, name: str) -> str | None:
+    """The arithmetic of the run in OUT/trials/NAME (its config.yaml as stored: fp32 when it predates the key), or
+    None when there is no run there yet."""
+    path = out / TRIALS / name / "config.yaml"
+    return config_mod.load(path, stored=True).train.precision if path.is_file() else None
+
+
 def _replan(old: dict, new: dict, out: Path) -> dict | None:
     """When two grid sweep records differ only in which seeds they run (the SPEC's ``seeds`` or a row's), which
-    of a row's seeds get the full protocol (a row's ``full_seeds``) and in which arithmetic trials train
-    (``train.precision``): the trials this adds and drops, those it measures on the full protocol from now on (a
-    finished one is measured again when the sweep resumes), those it trains in another arithmetic, and those that keep
-    theirs because they have started (``keep``: not a change; their trial records stay as they were); None when
-    anything else differs. A dropped trial must not have started (it would leave a run the table does not show).
-    The issue-19 uses: three seeds planned for every row, the third kept, and every seed fully measured, only for the
-    rows that need it; and the trials not yet started trained in bf16 once bf16 was shown harmless (issue 23)."""
+    of a row's seeds get the full protocol (a row's ``full_seeds``) and, where the new SPEC pins it, in which
+    arithmetic trials train (``train.precision``; a SPEC leaving it on auto resolves it per machine, and a machine that
+    resolves it otherwise is refused as before): the trials this adds and drops, those it measures on the full
+    protocol from now on (a finished one is measured again when the sweep resumes), those it trains in another
+    arithmetic, and ``keep``: the trials that have started (their folder exists; adopted runs too) in another
+    arithmetic than the plan's, which keep the one they started in. None when anything else differs. A dropped trial
+    must not have started (it would leave a run the table does not show). The issue-19 uses: three seeds planned
+    for every row, the third kept, and every seed fully measured, only for the rows that need it; and the trials not
+    yet started trained in bf16 once bf16 was shown harmless (issue 23)."""
     if old["search"] or new["search"]:
         return None
     a, b = _what_runs(old), _what_runs(new)
@@ -267,29 +277,38 @@ def _replan(old: dict, new: dict, out: Path) -> dict | None:
     def full(record, t):
         return spec_mod.evaluation_for(record["evaluate"], t)["full"]
 
-    if any(plain(was[n]) != plain(now[n]) for n in was.keys() & now.keys()):
+    both = [n for n in now if n in was]
+    if any(plain(was[n]) != plain(now[n]) for n in both):
         return None
+    auto = {r["name"] for r in new["rows"] if r.get("auto_precision")}
+    switched = [n for n in both if _precision(was[n]) != _precision(now[n])]
+    if any(now[n]["row"] in auto for n in switched):
+        return None  # the arithmetic changed only because auto resolves otherwise here: not a plan
     dropped = [n for n in was if n not in now]
     started = [n for n in dropped if (out / TRIALS / n).exists()]
     if started:
         raise GanlabError(f"--resume {out}: the SPEC drops trials that have started ({', '.join(started)}: their "
                           f"folders are in {out / TRIALS}); keep their seeds in the SPEC")
-    kept = [n for n in now if n in was]  # an added trial is measured as the new plan says: listed as added only
-    switched = [n for n in kept if _precision(was[n]) != _precision(now[n])]
-    keep = {n: _precision(was[n]) for n in switched if (out / TRIALS / n).exists()}
+    keep = {}
+    for n in now:
+        if (out / TRIALS / n).exists():
+            begun = _run_precision(out, n) or (_precision(was[n]) if n in was else None)
+            if begun and begun != _precision(now[n]):
+                keep[n] = begun
     return {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "added": [n for n in now if n not in was], "dropped": dropped,
-            "full": [n for n in kept if full(b, now[n]) and not full(a, was[n])],
-            "not_full": [n for n in kept if full(a, was[n]) and not full(b, now[n])],
+            "full": [n for n in both if full(b, now[n]) and not full(a, was[n])],
+            "not_full": [n for n in both if full(a, was[n]) and not full(b, now[n])],
             "precision": {n: _precision(now[n]) for n in switched if n not in keep}, "keep": keep}
 
 
 def _keeping(trials: list[dict], old: dict, keep: dict) -> list[dict]:
-    """The new plan's trials, those in ``keep`` with the config they started with (its arithmetic made explicit)."""
+    """The new plan's trials; those in ``keep`` with the arithmetic they started in (made explicit) and, when the old
+    record holds them, the config they started with."""
     before = {t["name"]: t for t in old["trials"]}
     out = []
     for t in trials:
         if t["name"] in keep:
-            config = copy.deepcopy(before[t["name"]]["config"])
+            config = copy.deepcopy((before.get(t["name"]) or t)["config"])
             config.setdefault("train", {})["precision"] = keep[t["name"]]
             t = {**t, "config": config}
         out.append(t)
@@ -298,7 +317,7 @@ def _keeping(trials: list[dict], old: dict, keep: dict) -> list[dict]:
 
 def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
     """The record of a new sweep (OUT must be new or empty), or OUT/sweep.json for --resume (refusing a changed
-    SPEC, naming the difference, unless it only replans seeds: ``_replan``)."""
+    SPEC, naming the difference, unless it only replans seeds or a pinned arithmetic: ``_replan``)."""
     path = out / SWEEP_FILE
     if resume:
         if not path.is_file():
@@ -308,15 +327,20 @@ def open_sweep(out: Path, spec: Spec | None, resume: bool) -> dict:
             new = _sweep_record(spec)
             diff = spec_mod.difference(_what_runs(sweep), _what_runs(new))
             change = _replan(sweep, new, out) if diff else None
-            if change:  # seeds or arithmetic replanned: every trial that has started stays as it was
+            if change:  # seeds or arithmetic replanned: every trial that has started keeps its arithmetic
                 keep = change.pop("keep")
                 changed = any(change[k] for k in ("added", "dropped", "full", "not_full", "precision"))  # else: the
                 # order only, or trials that keep the arithmetic they started in
+                if changed and keep:
+                    change["kept"] = keep
                 sweep = {**new, "trials": _keeping(new["trials"], sweep, keep),
                          "replans": sweep.get("replans", []) + ([change] if changed else [])}
                 write_json(path, sweep)
                 if changed:
                     print(f"sweep {out}: {replan_text(change)}", flush=True)
+                elif keep:
+                    print(f"sweep {out}: {len(keep)} trial(s) that had started keep the arithmetic they started in, "
+                          f"not the SPEC's: {', '.join(f'{n} ({p})' for n, p in keep.items())}", flush=True)
             elif diff:
                 raise GanlabError(f"--resume {out}: the SPEC differs from the one this sweep was started with ({diff}); "
                                   f"resume without SPEC, or start a new sweep with another --out")

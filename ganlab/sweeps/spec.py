@@ -61,6 +61,7 @@ class Row:
     samplers: list[dict] | None = None  # latent samplers measured on each trained base (sweeps/samplers.py)
     report: dict | None = None  # a report's own numbers for this row, measured on its own protocol (shown beside)
     full_seeds: list[int] | None = None  # this row's seeds measured with the full protocol (besides evaluate's)
+    auto_precision: bool = False  # its train.precision was left on auto and resolved where the SPEC was read
 
 
 @dataclasses.dataclass
@@ -120,7 +121,8 @@ def with_precision(row: Row) -> Row:
     device = _train_key(row.mapping, row.overrides, "device", "auto")
     if given not in config_mod.CHOICES["train.precision"] or device not in config_mod.CHOICES["train.device"]:
         return row  # build_config names the bad value
-    return dataclasses.replace(row, overrides={**row.overrides, "train.precision": resolve_precision(given, device)})
+    return dataclasses.replace(row, overrides={**row.overrides, "train.precision": resolve_precision(given, device)},
+                               auto_precision=given == "auto")
 
 
 def stored_row(row: dict) -> dict:

@@ -31,7 +31,7 @@ def trials_of(out: Path) -> list[dict]:
             {"name": name, "row": t["row"], "seed": t["seed"], "status": "pending"}
         record["planned_samplers"] = [s["name"] for s in t.get("samplers") or []]
         if "config" in t:  # a grid trial: the arithmetic it trains in (a record without the key trained in fp32)
-            record["precision"] = (t["config"].get("train") or {}).get("precision", "fp32")
+            record["arithmetic"] = (t["config"].get("train") or {}).get("precision", "fp32")
         records.append(record)
     return records
 
@@ -50,7 +50,7 @@ def with_samplers(trials: list[dict]) -> list[dict]:
     for t in trials:
         out.append(t)
         measured = t.get("samplers") or {}
-        base = {"precision": t["precision"]} if t.get("precision") else {}  # a sampler's row trained as its base
+        base = {"arithmetic": t["arithmetic"]} if t.get("arithmetic") else {}  # a sampler's row trained as its base
         for name in dict.fromkeys([*t.get("planned_samplers", []), *measured]):
             res = measured.get(name)
             if t.get("collapsed"):  # a base stopped as collapsed gets no samplers
@@ -93,7 +93,7 @@ def aggregate(trials: list[dict]) -> list[dict]:
                      "collapsed": {str(t["seed"]): t["collapsed"] for t in done if t.get("collapsed")},
                      "point": group[0].get("point") or {}, "metrics": stats,
                      "chosen": {str(t["seed"]): t["chosen"] for t in done if t.get("chosen")},
-                     "precision": {str(t["seed"]): t["precision"] for t in group if t.get("precision")},
+                     "arithmetic": {str(t["seed"]): t["arithmetic"] for t in group if t.get("arithmetic")},
                      "trials": [t["name"] for t in group]})
     return rows
 
@@ -118,7 +118,9 @@ def replan_text(change: dict) -> str:
         text += f"; classifier metrics only for {', '.join(change['not_full'])} from now (what was measured is kept)"
     for precision in sorted(set((change.get("precision") or {}).values())):
         names = [n for n, p in change["precision"].items() if p == precision]
-        text += f"; {', '.join(names)} train in {precision} (trials that had started keep their arithmetic)"
+        text += f"; {', '.join(names)} train in {precision}"
+    if change.get("kept"):
+        text += f" ({', '.join(f'{n} {p}' for n, p in change['kept'].items())}: started, keep their arithmetic)"
     return text
 
 
@@ -146,7 +148,7 @@ def report_text(report: dict | None) -> str:
 def _arithmetic(row: dict) -> str:
     """What a row's seeds trained in: ``fp32``, or ``fp32 (s0), bf16 (s1, s2)`` when they differ."""
     by = {}
-    for seed, precision in row.get("precision", {}).items():
+    for seed, precision in row.get("arithmetic", {}).items():
         by.setdefault(precision, []).append(f"s{seed}")
     if len(by) == 1:
         return next(iter(by))
@@ -155,6 +157,10 @@ def _arithmetic(row: dict) -> str:
 
 def markdown(rows: list[dict], sweep: dict) -> str:
     present = [c for c in COLUMNS if any(c.key in r["metrics"] for r in rows)]
+    arithmetic = sorted({p for r in rows for p in r.get("arithmetic", {}).values()})
+    mixed = len(arithmetic) > 1  # trials in more than one arithmetic: a column says each seed's
+    trained = f" Trained in {arithmetic[0]}." if len(arithmetic) == 1 else \
+        f" Trained in {' and '.join(arithmetic)}: the arithmetic column says each seed's." if mixed else ""
     ev = sweep["evaluate"]
     budget = f"{sweep['epochs']} epochs" if sweep["epochs"] else "each config's own epochs"
     lines = [f"Sweep of {len(rows)} configs × seeds {sweep['seeds']}, {budget}; each trial's last checkpoint, "
@@ -164,7 +170,7 @@ def markdown(rows: list[dict], sweep: dict) -> str:
              + "".join(f"; the full protocol on {r['name']}'s seeds {r['full_seeds']}" for r in sweep["rows"]
                        if r.get("full_seeds") and not ev["full"]) +
              f". Cells: mean ± std over the seeds "
-             f"that finished (sample std); each seed's value in table.json."
+             f"that finished (sample std); each seed's value in table.json." + trained
              + (f" A trial whose G gave one image (or did not change) for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
                     "collapsed_epochs") else "")
@@ -173,7 +179,6 @@ def markdown(rows: list[dict], sweep: dict) -> str:
     # each seed's value of the headline (the first column) and, when the full protocol ran on some seeds only, of
     # the metric every trial has (MNIST-FID): the seeds the headline's mean does not cover are still seen
     seeded = present[:1] + [c for c in present[1:] if c.key == "mnist_fid"]
-    mixed = len({p for r in rows for p in r.get("precision", {}).values()}) > 1  # trials in more than one arithmetic
     head = ["config", "seeds done"] + (["arithmetic"] if mixed else []) + [c.label for c in present] + \
         [f"per seed ({c.label})" for c in seeded] + \
         (["the report's own number (its protocol)"] if reports else []) + ["failed / collapsed"]
