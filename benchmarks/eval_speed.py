@@ -9,11 +9,10 @@ samples vs n MNIST test images computed with each path's features.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
-from machine import describe, flops, machine, unsteady
+from machine import describe, finish, flops, machine, unsteady
 
 from ganlab.data import mnist
 from ganlab.metrics import density_coverage, precision_recall
@@ -71,11 +70,7 @@ def main() -> None:
         print(f"{name} vs fp32: FID {100 * (a['fid'] - b['fid']) / b['fid']:+.2f} %, "
               f"precision {a['precision'] - b['precision']:+.4f}, recall {a['recall'] - b['recall']:+.4f}, "
               f"speed {a['images_per_s'] / b['images_per_s']:.2f}x")
-    if warning:
-        print(warning)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({**results, "machine": m, "steady": warning is None}, f, indent=2)
+    finish(results, m, warning, args.json)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ A benchmark reports its achieved GFLOP/s against these peaks, so the headroom is
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 
@@ -57,6 +58,15 @@ def unsteady(before: dict, after: dict, tolerance: float = 0.15) -> str | None:
                     f"(load average {os.getloadavg()[0]:.1f}): other processes shared the cores; every number above "
                     f"is an indication only")
     return None
+
+
+def finish(results: dict, m: dict, warning: str | None, path: str | None) -> None:
+    """A benchmark's end: its warning (``unsteady``) printed, and its results with the machine written to ``path``."""
+    if warning:
+        print(warning)
+    if path:
+        with open(path, "w") as f:
+            json.dump({**results, "machine": m, "steady": warning is None}, f, indent=2)
 
 
 def describe(m: dict) -> str:

@@ -13,13 +13,12 @@ the same shape. Time does not depend on what the features hold.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import warnings
 
 import numpy as np
 import torch
-from machine import describe, machine, unsteady
+from machine import describe, finish, machine, unsteady
 from scipy import linalg
 
 from ganlab.metrics import registry
@@ -124,11 +123,7 @@ def main() -> None:
         y = b["numbers"][key]
         print(f"{key:12s} naive {x!r:24s} ganlab {y!r:24s} difference {abs(y - x):.1e} "
               f"(relative {abs(y - x) / max(abs(x), 1e-300):.1e})")
-    if warning:
-        print(warning)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({**results, "machine": m, "steady": warning is None}, f, indent=2)
+    finish(results, m, warning, args.json)
 
 
 if __name__ == "__main__":
