@@ -50,6 +50,13 @@ def test_extractor_precisions_agree(digits):
     assert len({FeatureExtractor(p).key for p in FeatureExtractor.PRECISIONS}) == 3  # cached features kept apart
 
 
+def test_features_do_not_depend_on_the_batch_size(digits):
+    """The batch size is a speed knob only: cached reference features stay valid when it changes."""
+    for precision in ("fp32", "bf16-stem"):
+        whole = FeatureExtractor(precision)(digits, progress=False)  # one call of 6
+        assert np.array_equal(FeatureExtractor(precision, batch_size=4)(digits, progress=False), whole)  # 4 + 2
+
+
 def test_bad_precision_and_weights(tmp_path):
     with pytest.raises(GanlabError, match="accepted: fp32, bf16, bf16-stem"):
         FeatureExtractor("fp16")
