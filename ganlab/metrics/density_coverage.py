@@ -27,9 +27,8 @@ class RealBalls(pairs.Consumer):
         self.n_fake = n_fake
         self.counts = torch.zeros(n_real, dtype=torch.int64)
 
-    def block(self, pair, rows, gram, dist, radius):
-        if pair == ("real", "fake"):
-            self.counts[rows] = (dist < radius("real", self.k)[rows, None]).sum(1)
+    def block(self, pair, rows, gram, dist, radius):  # real rows x fake columns: the only pair it reads
+        self.counts[rows] = (dist < radius("real", self.k)[rows, None]).sum(1)
 
     def result(self):
         return int(self.counts.sum()) / (self.k * self.n_fake), int((self.counts > 0).sum()) / len(self.counts)

@@ -27,10 +27,9 @@ class Balls(pairs.Consumer):
         self.fake_in_real = torch.zeros(n_fake, dtype=torch.bool)
         self.real_in_fake = torch.zeros(n_real, dtype=torch.bool)
 
-    def block(self, pair, rows, gram, dist, radius):
-        if pair == ("real", "fake"):
-            self.fake_in_real |= (dist < radius("real", self.k)[rows, None]).any(0)
-            self.real_in_fake[rows] = (dist < radius("fake", self.k)[None, :]).any(1)
+    def block(self, pair, rows, gram, dist, radius):  # real rows x fake columns: the only pair it reads
+        self.fake_in_real |= (dist < radius("real", self.k)[rows, None]).any(0)
+        self.real_in_fake[rows] = (dist < radius("fake", self.k)[None, :]).any(1)
 
     def result(self):
         return (int(self.fake_in_real.sum()) / len(self.fake_in_real),
