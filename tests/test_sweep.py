@@ -590,3 +590,36 @@ def test_a_sampler_measured_before_its_trial_record_was_written_is_not_measured_
     write_json(path, kept)
     got = smp.evaluate_samplers(tmp_path, items, {"n": 100, "ref": "test", "full": True}, None)
     assert len(scored) == 3 and got["trunc"]["metrics"]["fid"] == 47.4
+
+
+def test_a_sweep_restored_from_its_committed_records_adopts_the_ended_trials(tmp_path, cache_dir):
+    """A machine that lost the sweep folder (a fresh clone) gets it back from the records committed with
+    scripts/sweep_records.py: the trial that ended is adopted from its records, without weights, not trained or
+    measured again; the one that had only started (no record, weights lost) is left out and trains from epoch 1."""
+    spec = spec_file(tmp_path, seeds=[0, 1], epochs=1, set={**TINY, "data.subset": 64}, evaluate={"n": 100})
+    sweep = tmp_path / "sw"
+    sweep.mkdir()
+    record = engine._sweep_record(parse(yaml.safe_load(spec.read_text())))
+    write_json(sweep / "sweep.json", record)
+    trials = {t["name"]: t for t in record["trials"]}
+    done = engine.execute_trial(trials["vanilla-s0"], engine._spec_from(record), sweep, cache_dir=cache_dir)
+    started = sweep / "trials" / "vanilla-s1"
+    engine.execute_trial(trials["vanilla-s1"], engine._spec_from(record), sweep, cache_dir=cache_dir)
+    (started / "trial.json").unlink()  # as if killed before its end: metrics and weights on disk, no record
+    script = [sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "sweep_records.py")]
+    subprocess.run(script + [str(sweep), str(tmp_path / "records")], check=True, capture_output=True)
+    assert not list((tmp_path / "records").rglob("*.pt"))  # no weights in the records
+    res = subprocess.run(script + ["--restore", str(tmp_path / "records"), str(tmp_path / "back")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0 and "1 ended trial(s); train again from their first epoch: vanilla-s1" in res.stdout
+    back = tmp_path / "back"
+    assert sorted(p.name for p in (back / "trials").iterdir()) == ["vanilla-s0"]
+    before = (back / "trials" / "vanilla-s0" / "metrics.jsonl").read_text()
+    again = engine.execute_trial(trials["vanilla-s0"], engine._spec_from(record), back, cache_dir=cache_dir)
+    assert again["metrics"] == done["metrics"]
+    assert (back / "trials" / "vanilla-s0" / "metrics.jsonl").read_text() == before  # not trained again
+    assert not (back / "trials" / "vanilla-s0" / "checkpoints").exists()
+    fresh = engine.execute_trial(trials["vanilla-s1"], engine._spec_from(record), back, cache_dir=cache_dir)
+    assert fresh["status"] == "done" and fresh["epochs"] == 1
+    again = subprocess.run(script + ["--restore", str(tmp_path / "records"), str(back)], capture_output=True, text=True)
+    assert again.returncode != 0 and "holds a sweep already" in again.stderr
