@@ -50,11 +50,24 @@ def test_extractor_precisions_agree(digits):
     assert len({FeatureExtractor(p).key for p in FeatureExtractor.PRECISIONS}) == 3  # cached features kept apart
 
 
-def test_features_do_not_depend_on_the_batch_size(digits):
-    """The batch size is a speed knob only: cached reference features stay valid when it changes."""
+def test_features_do_not_depend_on_the_batch_size(mnist_data):
+    """The batch size (25 and up, as used) is a speed knob only: cached reference features stay valid when it
+    changes, and a batch boundary (or the padded last batch) does not change an image's features."""
+    images = mnist_data.test_x[:30]
     for precision in ("fp32", "bf16-stem"):
-        whole = FeatureExtractor(precision)(digits, progress=False)  # one call of 6
-        assert np.array_equal(FeatureExtractor(precision, batch_size=4)(digits, progress=False), whole)  # 4 + 2
+        whole = FeatureExtractor(precision, batch_size=30)(images, progress=False)  # one batch
+        assert np.array_equal(FeatureExtractor(precision)(images, progress=False), whole)  # 25 + 5 padded
+        assert np.array_equal(FeatureExtractor(precision, batch_size=40)(images, progress=False), whole)  # padded
+
+
+def test_features_do_not_depend_on_the_workers(digits):
+    """Batches run at once on one core each give the features of one batch at a time, bit for bit, and torch's
+    thread count is given back afterwards."""
+    threads = torch.get_num_threads()
+    for precision in ("fp32", "bf16-stem"):
+        one = FeatureExtractor(precision, batch_size=4, workers=1)(digits, progress=False)  # 4 + 2 (padded)
+        assert np.array_equal(FeatureExtractor(precision, batch_size=4, workers=2)(digits, progress=False), one)
+        assert torch.get_num_threads() == threads
 
 
 def test_bad_precision_and_weights(tmp_path):
