@@ -66,6 +66,31 @@ def test_ac_head_learns_labels_and_skips_without_them():
     assert t0.d(step, b) is None  # no zero-weighted term: D's head gets no gradient at all
 
 
+def test_ac_balance_is_catgans_marginal_entropy_and_evens_out_the_classes():
+    """G's AC terms: g_entropy E H[p(y|x)] - g_balance H[E p(y|x)] over the batch of fakes (hand-computed), and a
+    gradient step on the balance term alone spreads a batch that sits on one class over the others."""
+    logits = torch.tensor([[4.0, 0.0, 0.0], [3.0, 1.0, 0.0], [5.0, 0.0, 1.0], [2.0, 2.0, 0.0]], requires_grad=True)
+
+    class Head:  # a D whose head gives these logits on any fakes
+        def classify(self, x):
+            return logits
+
+    step = Step()
+    step.D = Head()
+    b = Batch(None, None, None, None, None, None)
+    (t,) = build_terms(step.loss, ac_weight=0.0, ac_g_entropy=0.3, ac_g_balance=0.7)
+    p = torch.softmax(logits, 1).detach()
+    cond = -(p * p.log()).sum(1).mean()
+    mean = p.mean(0)
+    assert t.g(step, b).item() == pytest.approx((0.3 * cond - 0.7 * -(mean * mean.log()).sum()).item(), rel=1e-6)
+    (only,) = build_terms(step.loss, ac_weight=0.0, ac_g_balance=1.0)
+    before = torch.softmax(logits, 1).mean(0).detach()
+    only.g(step, b).backward()
+    with torch.no_grad():
+        after = torch.softmax(logits - 1.0 * logits.grad, 1).mean(0)
+    assert after[0] < before[0] and after.min() > before.min()  # class 0 gives way to the others
+
+
 def test_bcr_and_zcr_share_the_step():
     step = Step()
     cfg = c.load("configs/icr.yaml")

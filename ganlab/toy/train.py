@@ -67,7 +67,8 @@ class ToyModel:
     z_dist: str = "normal"
     #: D's output: linear when 0, else bounded to (-b, b) by b * tanh(x / 2) = 2b sigmoid(x) - b
     d_out_bound: float = 0.0
-    #: an auxiliary head on D classifying the mixture component (AC-GAN; weights train.ac_weight, ac_g_entropy)
+    #: an auxiliary head on D classifying the mixture component (AC-GAN; weights train.ac_weight, ac_g_entropy,
+    #: ac_g_balance)
     ac_head: bool = False
     #: spectral normalisation of D's layers (as model.spectral_norm of the MNIST config)
     spectral_norm: bool = False
@@ -107,7 +108,8 @@ def validate(cfg: ToyConfig) -> ToyConfig:
     if cfg.model.z_dist not in ("normal", "uniform"):
         raise GanlabError(f"config key 'model.z_dist' = {cfg.model.z_dist!r} is not accepted; accepted: normal, uniform")
     for key in ("model.g_out_scale", "model.d_out_bound", "train.unroll", "train.unroll_lr", "train.cn_lambda2",
-                "train.feature_matching", "train.ac_weight", "train.ac_g_entropy", "train.latent_opt_alpha",
+                "train.feature_matching", "train.ac_weight", "train.ac_g_entropy", "train.ac_g_balance",
+                "train.latent_opt_alpha",
                 "consistency.bcr_real", "consistency.bcr_fake", "consistency.zcr_dis", "consistency.zcr_gen",
                 "consistency.zcr_sigma"):
         if not config_mod.get(cfg, key) >= 0:

@@ -101,6 +101,9 @@ class SchemeSettings:
     ac_weight: float = 1.0
     #: with model.ac_head: weight of the head's prediction entropy on fakes in G's loss (clear digits)
     ac_g_entropy: float = 0.0
+    #: with model.ac_head: weight of the entropy of the head's *mean* prediction over a batch of fakes, maximised in
+    #: G's loss (balanced classes; CatGAN, Springenberg 2016: G minimises E H[p(y|G(z))] - H[E p(y|G(z))])
+    ac_g_balance: float = 0.0
     #: cn-lsgan: weight lambda_2 of E[(G(z) - x)^2] in G's loss
     cn_lambda2: float = 0.1
     #: md-gan: edge length of the simplex of Gaussian means in D's embedding space
@@ -207,7 +210,7 @@ CHOICES = {
 POSITIVE = {"train.epochs", "train.batch_size", "train.n_critic", "train.sample_every", "train.checkpoint_every",
             "optim.lr_g", "optim.lr_d", "eval.n", "model.d_out", "latent.components", "latent.sigma", "train.mdgan_distance", "optim.step_size", "optim.gamma",
             "train.latent_opt_beta"}
-NON_NEGATIVE = {"train.cn_lambda2", "train.ac_weight", "train.ac_g_entropy", "latent.mean_scale", "consistency.bcr_real", "consistency.bcr_fake", "consistency.zcr_dis", "consistency.zcr_gen",
+NON_NEGATIVE = {"train.cn_lambda2", "train.ac_weight", "train.ac_g_entropy", "train.ac_g_balance", "latent.mean_scale", "consistency.bcr_real", "consistency.bcr_fake", "consistency.zcr_dis", "consistency.zcr_gen",
                 "consistency.zcr_sigma", "train.feature_matching", "train.unroll", "train.unroll_lr", "train.latent_opt_alpha", "optim.patience", "data.subset", "train.threads", "eval.every", "train.clip_d",
                 "regularizers.gp", "regularizers.r1", "regularizers.r2"}
 

@@ -180,19 +180,26 @@ class Penalty(Term):
 @register("ac-head")
 class ACHead(Term):
     """An auxiliary classifier on D's features (AC-GAN): D learns the real labels (``weight``); with ``g_entropy``
-    G is pushed towards images the head is sure about."""
+    G is pushed towards images the head is sure about, each on its own, which alone lets G favour the classes that
+    are easiest to be sure about (docs/RESULTS.md §12.3: ac-head-s0 made 43 % ones); with ``g_balance`` G also
+    maximises the entropy of the head's mean prediction over the batch, so all classes stay in use (CatGAN)."""
 
-    def __init__(self, weight: float, g_entropy: float = 0.0):
-        self.weight, self.g_entropy = weight, g_entropy
+    def __init__(self, weight: float, g_entropy: float = 0.0, g_balance: float = 0.0):
+        self.weight, self.g_entropy, self.g_balance = weight, g_entropy, g_balance
 
     def d(self, step, b):
         return self.weight * F.cross_entropy(step.D.classify(b.x), b.y) if self.weight and b.y is not None else None
 
     def g(self, step, b):
-        if not self.g_entropy:
+        if not (self.g_entropy or self.g_balance):
             return None
         logp = F.log_softmax(step.D.classify(b.fake), 1)
-        return self.g_entropy * -(logp.exp() * logp).sum(1).mean()
+        p = logp.exp()
+        loss = self.g_entropy * -(p * logp).sum(1).mean() if self.g_entropy else 0.0
+        if self.g_balance:
+            mean = p.mean(0)
+            loss = loss - self.g_balance * -(mean * mean.clamp_min(1e-12).log()).sum()
+        return loss
 
 
 @register("bcr")
@@ -299,6 +306,7 @@ class Unroll(Term):
 
 def build_terms(loss: Loss, *, penalties=(), clip_d: float = 0.0, unroll: int = 0, unroll_lr: float = 0.0,
                 consistency=None, feature_matching: float = 0.0, ac_weight: float = 0.0, ac_g_entropy: float = 0.0,
+                ac_g_balance: float = 0.0,
                 latent_opt: tuple[float, float] = (0.0, 0.0), d_augment: tuple = ((), 1.0, 0.0, 500.0)) -> list[Term]:
     """The terms of a step from its settings, in the order the step applies them (D's loss: penalties, AC head,
     bCR, zCR; G's loss: the loss's image term, AC entropy, zCR, feature matching). ``d_augment`` is (names, p,
@@ -311,8 +319,8 @@ def build_terms(loss: Loss, *, penalties=(), clip_d: float = 0.0, unroll: int = 
     if type(loss).g_image_term is not Loss.g_image_term:
         terms.append(ImageTerm(loss))
     terms += [Penalty(kind, weight) for kind, weight in penalties]
-    if ac_weight or ac_g_entropy:
-        terms.append(ACHead(ac_weight, ac_g_entropy))
+    if ac_weight or ac_g_entropy or ac_g_balance:
+        terms.append(ACHead(ac_weight, ac_g_entropy, ac_g_balance))
     if consistency is not None and (consistency.bcr_real or consistency.bcr_fake):
         terms.append(BalancedConsistency(consistency))
     if consistency is not None and (consistency.zcr_dis or consistency.zcr_gen):
@@ -334,5 +342,6 @@ def terms_for(cfg, loss: Loss) -> list[Term]:
         consistency=cfg.consistency, feature_matching=cfg.train.feature_matching,
         ac_weight=cfg.train.ac_weight if cfg.model.ac_head else 0.0,
         ac_g_entropy=cfg.train.ac_g_entropy if cfg.model.ac_head else 0.0,
+        ac_g_balance=cfg.train.ac_g_balance if cfg.model.ac_head else 0.0,
         latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta),
         d_augment=(cfg.train.d_augment, cfg.train.d_augment_p, cfg.train.ada_target, cfg.train.ada_kimg))
