@@ -172,6 +172,15 @@ def test_resume_with_other_seeds_replans_only_trials_that_have_not_started(tmp_p
     assert (back["added"], back["full"], back["not_full"]) == (["vanilla-s2"], [], ["wgan-gp-s0", "wgan-gp-s1", "wgan-gp-s2"])
     reordered = engine.open_sweep(out, spec("f.yaml", **{**three, "seeds": [2, 1, 0]}), resume=True)
     assert reordered["trials"][0]["name"] == "vanilla-s2" and len(reordered["replans"]) == 2  # an order is no replan
+    # a row added (e.g. a diagnosed variant of a row): its trials are added, the other rows' are kept
+    grown = engine.open_sweep(out, spec("h.yaml", **{**three, "configs": ["vanilla", "wgan-gp", "hinge"]}), resume=True)
+    assert grown["replans"][-1]["added"] == ["hinge-s0", "hinge-s1", "hinge-s2"] and not grown["replans"][-1]["dropped"]
+    assert [t["name"] for t in grown["trials"]][:3] == ["vanilla-s0", "wgan-gp-s0", "hinge-s0"]
+    with pytest.raises(GanlabError, match="the SPEC differs"):  # a row kept under its name, with another config
+        engine.open_sweep(out, spec("i.yaml", **{**three, "configs": [
+            "vanilla", {"preset": "wgan-gp", "set": {"optim.lr_d": 3e-4}}, "hinge"]}), resume=True)
+    shrunk = engine.open_sweep(out, spec("j.yaml", **three), resume=True)  # dropped again: none of it had started
+    assert shrunk["replans"][-1]["dropped"] == ["hinge-s0", "hinge-s1", "hinge-s2"]
     with pytest.raises(GanlabError, match="'epochs' was 2, now 3"):  # anything else is still refused
         engine.open_sweep(out, spec("e.yaml", **narrowed, epochs=3), resume=True)
     with pytest.raises(GanlabError, match=r"full_seeds \[7\] names seed 7, which the row does not run"):

@@ -246,7 +246,8 @@ def _run_precision(out: Path, name: str) -> str | None:
 
 
 def _replan(old: dict, new: dict, out: Path) -> dict | None:
-    """When two grid sweep records differ only in which seeds they run (the SPEC's ``seeds`` or a row's), which
+    """When two grid sweep records differ only in which rows and seeds they run (rows added to the SPEC, or dropped
+    before any of their trials started; the SPEC's ``seeds`` or a row's), which
     of a row's seeds get the full protocol (a row's ``full_seeds``) and, where the new SPEC pins it, in which
     arithmetic trials train (``train.precision``; a SPEC leaving it on auto resolves it per machine, and a machine that
     resolves it otherwise is refused as before): the trials this adds and drops, those it measures on the full
@@ -264,10 +265,12 @@ def _replan(old: dict, new: dict, out: Path) -> dict | None:
         overrides = {k: v for k, v in r["overrides"].items() if k != "train.precision"}
         return {**{k: v for k, v in r.items() if k not in ("seeds", "full_seeds")}, "overrides": overrides}
 
-    rest = [{**{k: v for k, v in d.items() if k not in ("trials", "seeds", "rows")},
-             "rows": [row_plan(r) for r in d["rows"]]} for d in (a, b)]
+    rest = [{k: v for k, v in d.items() if k not in ("trials", "seeds", "rows")} for d in (a, b)]
     if rest[0] != rest[1]:
         return None
+    plans = [{r["name"]: row_plan(r) for r in d["rows"]} for d in (a, b)]
+    if any(plans[0][n] != plans[1][n] for n in plans[0] if n in plans[1]):
+        return None  # a row kept under its name must be the same row; rows may be added (and dropped, unstarted)
     was, now = ({t["name"]: t for t in d["trials"]} for d in (a, b))
 
     def plain(t):
