@@ -22,8 +22,9 @@ def one_batch_at_a_time(ext: FeatureExtractor, images: np.ndarray) -> np.ndarray
     """The extractor's loop before session 20: each batch on all of torch's threads, the last one short."""
     out = []
     for i in range(0, len(images), ext.batch_size):
-        x = preprocess(torch.from_numpy(np.ascontiguousarray(images[i:i + ext.batch_size])), ext.channels)
-        out.append(ext.net(x.to(ext.dtype).contiguous(memory_format=torch.channels_last)).float().numpy())
+        x = preprocess(torch.from_numpy(np.ascontiguousarray(images[i:i + ext.batch_size])).to(ext.device),
+                       ext.channels)
+        out.append(ext.net(x.to(ext.dtype).contiguous(memory_format=torch.channels_last)).float().cpu().numpy())
     return np.concatenate(out).astype(np.float64)
 
 

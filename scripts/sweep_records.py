@@ -6,8 +6,10 @@ summary.json, trial.json, evals/ and last fixed-z grid:
     python scripts/sweep_records.py runs/reports-100 docs/results/reports-100
 
 Restore a sweep folder from such a copy on a machine that has lost the sweep (a fresh clone): sweep.json and the
-trials that ended (trial.json says done: measured, nothing left to compute); a trial that had only started is left
-out, since its weights are not in the records, and trains again from its first epoch. Then continue it with
+trials that ended and hold every measurement the sweep plans for them (trial.json says done, with the full protocol
+where sweep.json asks for it and each of the row's samplers as planned). Any other trial (started, failed, or
+finished but owing a measurement, which needs its weights) is left out: the records hold no weights, so it trains
+again from its first epoch. Then continue it with
 ``ganlab sweep --resume OUT`` (or ``ganlab sweep SPEC --resume OUT``: the trials that train again follow the SPEC's
 arithmetic):
 
@@ -17,6 +19,9 @@ import json
 import shutil
 import sys
 from pathlib import Path
+
+from ganlab.sweeps.samplers import measured_before
+from ganlab.sweeps.spec import evaluation_for
 
 TRIAL_FILES = ("config.yaml", "metrics.jsonl", "summary.json", "trial.json")
 
@@ -38,11 +43,21 @@ def save(src: Path, dst: Path) -> None:
     print(f"copied the records of {src} to {dst}")
 
 
-def ended(trial: Path) -> bool:
+def ended(trial: Path, planned: dict | None, evaluate: dict) -> bool:
+    """Whether the trial's record is finished and holds what the sweep plans to measure on it (``planned``: its
+    entry in sweep.json; None when the sweep no longer plans it)."""
     try:
-        return json.loads((trial / "trial.json").read_text()).get("status") == "done"
+        record = json.loads((trial / "trial.json").read_text())
     except (OSError, ValueError):
         return False
+    if record.get("status") != "done" or planned is None:
+        return False
+    evaluation = evaluation_for(evaluate, planned)
+    if evaluation["full"] and "fid" not in record.get("metrics", {}):
+        return False
+    if record.get("collapsed"):  # a collapsed trial is measured without its samplers
+        return True
+    return all(measured_before(item, evaluation, record.get("samplers")) for item in planned.get("samplers") or [])
 
 
 def restore(src: Path, dst: Path) -> None:
@@ -50,11 +65,14 @@ def restore(src: Path, dst: Path) -> None:
         sys.exit(f"sweep_records.py: {src} holds no sweep.json; give the folder the records were copied to")
     if (dst / "sweep.json").exists():
         sys.exit(f"sweep_records.py: {dst} holds a sweep already; restore into a new folder")
-    trials = sorted(t for t in (src / "trials").glob("*/") if ended(t))
+    sweep = json.loads((src / "sweep.json").read_text())
+    plan = {t["name"]: t for t in sweep["trials"]}
+    done = {t.name: ended(t, plan.get(t.name), sweep["evaluate"]) for t in (src / "trials").glob("*/")}
+    trials = sorted(src / "trials" / name for name, ok in done.items() if ok)
     for trial in trials:
         _copy(sorted(p for p in trial.rglob("*") if p.is_file()), src, dst)
     _copy([src / "sweep.json"], src, dst)  # last: a half-done restore is not a sweep folder
-    left = sorted(t.name for t in (src / "trials").glob("*/") if not ended(t))
+    left = sorted(name for name, ok in done.items() if not ok)
     print(f"restored {dst} from {src}: {len(trials)} ended trial(s)"
           + (f"; train again from their first epoch: {', '.join(left)}" if left else ""))
 

@@ -60,6 +60,18 @@ def test_features_do_not_depend_on_the_batch_size(mnist_data):
         assert np.array_equal(FeatureExtractor(precision, batch_size=40)(images, progress=False), whole)  # padded
 
 
+def test_features_equal_the_loop_the_cached_references_were_made_with(mnist_data):
+    """One batch at a time on all of torch's threads, the last one short (the extractor before session 20, which
+    cached reference features come from, under the same key): the same features, bit for bit."""
+    images = mnist_data.test_x[:30]
+    for precision in ("fp32", "bf16-stem"):
+        ext = FeatureExtractor(precision)
+        with torch.no_grad():
+            old = np.concatenate([ext.net(preprocess(torch.from_numpy(images[i:i + 25]), 1).to(ext.dtype).contiguous(
+                memory_format=torch.channels_last)).float().numpy() for i in (0, 25)])
+        assert np.array_equal(ext(images, progress=False), old)
+
+
 def test_features_do_not_depend_on_the_workers(digits):
     """Batches run at once on one core each give the features of one batch at a time, bit for bit, and torch's
     thread count is given back afterwards."""

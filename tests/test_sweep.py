@@ -179,6 +179,9 @@ def test_resume_with_other_seeds_replans_only_trials_that_have_not_started(tmp_p
     with pytest.raises(GanlabError, match="the SPEC differs"):  # a row kept under its name, with another config
         engine.open_sweep(out, spec("i.yaml", **{**three, "configs": [
             "vanilla", {"preset": "wgan-gp", "set": {"optim.lr_d": 3e-4}}, "hinge"]}), resume=True)
+    with pytest.raises(GanlabError, match="the SPEC differs"):  # the same, with all its seeds replaced
+        engine.open_sweep(out, spec("k.yaml", **{**three, "configs": [
+            "vanilla", "wgan-gp", {"preset": "hinge", "seeds": [5], "set": {"optim.lr_d": 3e-4}}]}), resume=True)
     shrunk = engine.open_sweep(out, spec("j.yaml", **three), resume=True)  # dropped again: none of it had started
     assert shrunk["replans"][-1]["dropped"] == ["hinge-s0", "hinge-s1", "hinge-s2"]
     with pytest.raises(GanlabError, match="'epochs' was 2, now 3"):  # anything else is still refused
@@ -632,3 +635,12 @@ def test_a_sweep_restored_from_its_committed_records_adopts_the_ended_trials(tmp
     assert fresh["status"] == "done" and fresh["epochs"] == 1
     again = subprocess.run(script + ["--restore", str(tmp_path / "records"), str(back)], capture_output=True, text=True)
     assert again.returncode != 0 and "holds a sweep already" in again.stderr
+    # a finished trial that owes a measurement the sweep now plans (here the full protocol, as a replan can ask) needs
+    # its weights: left out, trained again
+    owing = json.loads((tmp_path / "records" / "sweep.json").read_text())
+    owing["evaluate"]["full_seeds"] = [0]
+    (tmp_path / "records" / "sweep.json").write_text(json.dumps(owing))
+    res = subprocess.run(script + ["--restore", str(tmp_path / "records"), str(tmp_path / "owing")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0 and "0 ended trial(s); train again from their first epoch: vanilla-s0, vanilla-s1" \
+        in res.stdout

@@ -91,6 +91,14 @@ def test_ac_balance_is_catgans_marginal_entropy_and_evens_out_the_classes():
     assert after[0] < before[0] and after.min() > before.min()  # class 0 gives way to the others
 
 
+def test_ac_terms_come_from_the_config_only_with_the_head():
+    cfg = c.from_dict({"model": {"ac_head": True}, "train": {"ac_g_entropy": 0.2, "ac_g_balance": 0.5}})
+    (t,) = terms_for(cfg, build_loss("ns"))
+    assert (t.name, t.weight, t.g_entropy, t.g_balance) == ("ac-head", 1.0, 0.2, 0.5)
+    cfg.model.ac_head = False
+    assert terms_for(cfg, build_loss("ns")) == []
+
+
 def test_bcr_and_zcr_share_the_step():
     step = Step()
     cfg = c.load("configs/icr.yaml")

@@ -238,18 +238,20 @@ class FeatureExtractor:
     def __call__(self, images: np.ndarray, progress: bool = True, desc: str = "inception") -> np.ndarray:
         """The features of ``images``. On CPU, ``workers`` batches run at once, each on one core (one torch thread),
         and the last batch is padded to the full size, so every batch is computed the same way: the features do not
-        depend on the number of workers or cores, nor on where a batch boundary falls."""
+        depend on the number of workers or cores, nor (from batch 25 up, measured) on where a batch boundary falls.
+        They equal the features of one batch at a time on all cores (the loop before session 20, which cached
+        references were made with) on the machines measured (tests/test_inception.py)."""
         out = np.empty((len(images), FEATURE_DIM), dtype=np.float64)
         starts = range(0, len(images), self.batch_size)
-        cpu = self.device.type == "cpu"
-        workers = max(min(self.workers or (torch.get_num_threads() if cpu else 1), len(starts)), 1)
+        cpu = self.device.type == "cpu"  # a GPU runs one batch at a time, as before (cuDNN chooses per batch size)
+        workers = max(min(self.workers or min(torch.get_num_threads(), MAX_WORKERS), len(starts)), 1) if cpu else 1
         bar = tqdm(total=len(images), desc=desc, disable=not progress, leave=False, unit="img")
         lock = threading.Lock()
 
         def one(i: int) -> None:
             chunk = np.ascontiguousarray(images[i:i + self.batch_size])
             n = len(chunk)
-            if n < self.batch_size:  # padded: a short batch may take another kernel (other rounding)
+            if cpu and n < self.batch_size:  # padded: a short batch may take another kernel (other rounding)
                 chunk = np.concatenate([chunk, np.zeros((self.batch_size - n, *chunk.shape[1:]), chunk.dtype)])
             with torch.inference_mode():  # in each worker thread: grad mode is thread-local
                 x = preprocess(torch.from_numpy(chunk).to(self.device), self.channels)
@@ -271,17 +273,23 @@ class FeatureExtractor:
         return out
 
 
+#: the default workers at most (each holds a batch's activations, a few hundred MB at batch 25)
+MAX_WORKERS = 8
+_THREADS = threading.Lock()
+
+
 @contextlib.contextmanager
 def one_thread_each():
-    """torch's intra-op threads set to 1 for the duration (restored after). The extractor's workers each run whole
-    batches on one core: 5-9 % more images/s on 2 cores than one batch at a time on both (docs/RESULTS.md §4), and
-    the features no longer depend on the core count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    """torch's intra-op threads set to 1 for the duration (restored after; process-wide, so two extractions in one
+    process take turns). The extractor's workers each run whole batches on one core: 5-9 % more images/s on 2 cores
+    than one batch at a time on both (docs/RESULTS.md §4), and the features no longer depend on the core count."""
+    with _THREADS:
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 def features_key(precision: str = "fp32", network_sha256: str = INCEPTION_WHEEL.sha256) -> str:

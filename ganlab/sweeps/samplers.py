@@ -127,15 +127,25 @@ def _score(run_dir: Path, specs, evaluate: dict, ref: str, full: bool, cache_dir
     return images, cost, score(images, ref=ref, cache=cache_dir, full=full, progress=False)
 
 
+def _asked(item: dict, evaluate: dict) -> dict:
+    return {"chain": item["chain"], "choose": item["choose"], **({"full": True} if evaluate["full"] else {})}
+
+
+def measured_before(item: dict, evaluate: dict, done: dict | None) -> bool:
+    """Whether ``done`` (a trial record's samplers) holds ``item`` measured with the same chain and grid, on the full
+    protocol when ``evaluate`` asks for it (one measured on it serves a classifier-only plan too)."""
+    asked = _asked(item, evaluate)
+    return (done or {}).get(item["name"], {}).get("asked") in (asked, {**asked, "full": True})
+
+
 def evaluate_samplers(run_dir: Path, items: list[dict], evaluate: dict, cache_dir: str | None,
                       done: dict | None = None) -> dict:
     """Each item on the trial's last checkpoint: its choice (on training images), then its measurement. An item
     measured before (DONE, the trial's earlier record) is kept only if it was asked the same chain and grid."""
     results, done = {}, done or {}
     for item in items:
-        asked = {"chain": item["chain"], "choose": item["choose"], **({"full": True} if evaluate["full"] else {})}
-        before = done.get(item["name"], {}).get("asked")
-        if before in (asked, {**asked, "full": True}):  # measured before with the same chain and grid (full included)
+        asked = _asked(item, evaluate)
+        if measured_before(item, evaluate, done):
             results[item["name"]] = done[item["name"]]
             continue
         specs = chain_specs(item["chain"])
