@@ -180,8 +180,8 @@ class Penalty(Term):
 @register("ac-head")
 class ACHead(Term):
     """An auxiliary classifier on D's features (AC-GAN): D learns the real labels (``weight``); with ``g_entropy``
-    G is pushed towards images the head is sure about, each on its own, which alone lets G favour the classes that
-    are easiest to be sure about (docs/RESULTS.md §12.3: ac-head-s0 made 43 % ones); with ``g_balance`` G also
+    G is pushed towards images the head is sure about, each on its own (nothing in it rewards covering the classes;
+    docs/RESULTS.md §12.3 measures the head's class balance with and without it); with ``g_balance`` G also
     maximises the entropy of the head's mean prediction over each batch of fakes, which pulls towards using all
     classes equally (CatGAN; a push within each batch, weaker the smaller the batch, not a guarantee)."""
 
