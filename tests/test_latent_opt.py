@@ -37,6 +37,35 @@ def test_latent_step_raises_d_and_alpha_0_is_the_identity():
     assert all(p.grad is None for p in list(G.parameters()) + list(D.parameters()))  # no stray gradients
 
 
+def test_several_latent_steps_are_the_step_repeated_and_climb_further():
+    """train.latent_opt_steps: k natural-gradient steps, each from where the last ended; one is LOGAN's own."""
+    from ganlab.losses import build_loss
+    from ganlab.training.terms import terms_for
+
+    torch.manual_seed(0)
+    G, D = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh()), torch.nn.Linear(8, 1)
+    z = torch.randn(64, 4)
+
+    class Step:
+        pass
+
+    step = Step()
+    step.G, step.D = G, D
+
+    def opt(steps):
+        cfg = c.load(None, ["train.latent_opt_alpha=0.5", f"train.latent_opt_steps={steps}"])
+        (term,) = terms_for(cfg, build_loss("ns"))
+        return term.z(step, z)
+
+    assert torch.equal(opt(1), latent_step(G, D, z, 0.5, 5.0))
+    three = latent_step(G, D, latent_step(G, D, latent_step(G, D, z, 0.5, 5.0), 0.5, 5.0), 0.5, 5.0)
+    assert torch.equal(opt(3), three)
+    with torch.no_grad():
+        assert D(G(opt(3))).mean() > D(G(opt(1))).mean() > D(G(z)).mean()
+    with pytest.raises(GanlabError, match="latent_opt_steps"):
+        c.load(None, ["train.latent_opt_steps=0"])
+
+
 def test_latent_opt_changes_a_mnist_run_and_resumes_exactly(tmp_path, cache_dir):
     base = ["data.subset=128", "train.epochs=2", "train.threads=1", "train.loss=wgan", "regularizers.gp=10"]
     plain = train(c.load(None, base), tmp_path / "plain", progress=False)

@@ -121,6 +121,8 @@ def validate(cfg: ToyConfig) -> ToyConfig:
         raise GanlabError(f"config key 'train.precision' = {cfg.train.precision!r} is not accepted; accepted: fp32, bf16")
     if not cfg.train.latent_opt_beta > 0:
         raise GanlabError(f"config key 'train.latent_opt_beta' = {cfg.train.latent_opt_beta!r} must be > 0")
+    if not cfg.train.latent_opt_steps >= 1:
+        raise GanlabError(f"config key 'train.latent_opt_steps' = {cfg.train.latent_opt_steps!r} must be >= 1")
     if cfg.optim.schedule not in SCHEDULES:
         raise GanlabError(f"config key 'optim.schedule' = {cfg.optim.schedule!r} is not accepted; accepted: "
                           f"{', '.join(s for s in SCHEDULES if s != 'plateau')}")

@@ -120,6 +120,9 @@ class SchemeSettings:
     #: step on D(G(z)), z += alpha * g / (beta + ||g||^2); alpha 0 = off
     latent_opt_alpha: float = 0.0
     latent_opt_beta: float = 5.0
+    #: how many such steps each code takes before the step uses it (LOGAN takes one; issue 20's "several
+    #: latent-optimisation steps per training step")
+    latent_opt_steps: int = 1
     #: feature matching (Salimans et al. 2016): add w * ||E f(x) - E f(G(z))||^2 on D's last hidden layer to G's loss
     feature_matching: float = 0.0
     #: exponential moving average of G's weights (decay, e.g. 0.999; 0 = off); sampling and evaluation use it
@@ -209,7 +212,7 @@ CHOICES = {
 }
 POSITIVE = {"train.epochs", "train.batch_size", "train.n_critic", "train.sample_every", "train.checkpoint_every",
             "optim.lr_g", "optim.lr_d", "eval.n", "model.d_out", "latent.components", "latent.sigma", "train.mdgan_distance", "optim.step_size", "optim.gamma",
-            "train.latent_opt_beta"}
+            "train.latent_opt_beta", "train.latent_opt_steps"}
 NON_NEGATIVE = {"train.cn_lambda2", "train.ac_weight", "train.ac_g_entropy", "train.ac_g_balance", "latent.mean_scale", "consistency.bcr_real", "consistency.bcr_fake", "consistency.zcr_dis", "consistency.zcr_gen",
                 "consistency.zcr_sigma", "train.feature_matching", "train.unroll", "train.unroll_lr", "train.latent_opt_alpha", "optim.patience", "data.subset", "train.threads", "eval.every", "train.clip_d",
                 "regularizers.gp", "regularizers.r1", "regularizers.r2"}

@@ -146,13 +146,16 @@ class DAugment(Term):
 
 @register("latent-opt")
 class LatentOpt(Term):
-    """LOGAN (Wu et al. 2019): each code takes one natural-gradient step on D(G(z)) before the step uses it."""
+    """LOGAN (Wu et al. 2019): each code takes one natural-gradient step on D(G(z)) before the step uses it (or
+    ``steps`` such steps, each from where the last one ended)."""
 
-    def __init__(self, alpha: float, beta: float):
-        self.alpha, self.beta = alpha, beta
+    def __init__(self, alpha: float, beta: float, steps: int = 1):
+        self.alpha, self.beta, self.steps = alpha, beta, steps
 
     def z(self, step, z):
-        return latent_step(step.G, step.D, z, self.alpha, self.beta)
+        for _ in range(self.steps):
+            z = latent_step(step.G, step.D, z, self.alpha, self.beta)
+        return z
 
 
 @register("image-term")
@@ -308,7 +311,7 @@ class Unroll(Term):
 def build_terms(loss: Loss, *, penalties=(), clip_d: float = 0.0, unroll: int = 0, unroll_lr: float = 0.0,
                 consistency=None, feature_matching: float = 0.0, ac_weight: float = 0.0, ac_g_entropy: float = 0.0,
                 ac_g_balance: float = 0.0,
-                latent_opt: tuple[float, float] = (0.0, 0.0), d_augment: tuple = ((), 1.0, 0.0, 500.0)) -> list[Term]:
+                latent_opt: tuple = (0.0, 0.0), d_augment: tuple = ((), 1.0, 0.0, 500.0)) -> list[Term]:
     """The terms of a step from its settings, in the order the step applies them (D's loss: penalties, AC head,
     bCR, zCR; G's loss: the loss's image term, AC entropy, zCR, feature matching). ``d_augment`` is (names, p,
     ADA target, ADA kimg); no names = off."""
@@ -344,5 +347,5 @@ def terms_for(cfg, loss: Loss) -> list[Term]:
         ac_weight=cfg.train.ac_weight if cfg.model.ac_head else 0.0,
         ac_g_entropy=cfg.train.ac_g_entropy if cfg.model.ac_head else 0.0,
         ac_g_balance=cfg.train.ac_g_balance if cfg.model.ac_head else 0.0,
-        latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta),
+        latent_opt=(cfg.train.latent_opt_alpha, cfg.train.latent_opt_beta, cfg.train.latent_opt_steps),
         d_augment=(cfg.train.d_augment, cfg.train.d_augment_p, cfg.train.ada_target, cfg.train.ada_kimg))
