@@ -3,6 +3,8 @@ part of the step does, on a tiny D and G."""
 import pytest
 import torch
 
+from ganlab.errors import GanlabError
+
 from ganlab.losses import build_loss
 from ganlab.models import Generator, build_discriminator
 from ganlab.training import config as c
@@ -95,8 +97,10 @@ def test_ac_terms_come_from_the_config_only_with_the_head():
     cfg = c.from_dict({"model": {"ac_head": True}, "train": {"ac_g_entropy": 0.2, "ac_g_balance": 0.5}})
     (t,) = terms_for(cfg, build_loss("ns"))
     assert (t.name, t.weight, t.g_entropy, t.g_balance) == ("ac-head", 1.0, 0.2, 0.5)
-    cfg.model.ac_head = False
-    assert terms_for(cfg, build_loss("ns")) == []
+    with pytest.raises(GanlabError, match=r"'train.ac_g_balance' = 0.5 needs D's class head: set model.ac_head=true"):
+        c.load(None, ["train.ac_g_balance=0.5"])  # not silently ignored
+    with pytest.raises(GanlabError, match=r"'train.ac_g_entropy' = 0.2 needs D's class head"):
+        c.load(None, ["train.ac_g_entropy=0.2"])
 
 
 def test_bcr_and_zcr_share_the_step():

@@ -139,6 +139,7 @@ def validate(cfg: ToyConfig) -> ToyConfig:
         raise GanlabError(f"config key 'train.ema' = {cfg.train.ema} must be in [0, 1)")
     config_mod.check_loss_output(cfg.train.loss, cfg.model.d_out)
     config_mod.check_unrolling(cfg.train.loss, cfg.train.unroll, cfg.model.ac_head)
+    config_mod.check_ac_terms(cfg.train, cfg.model.ac_head)
     config_mod.check_d_augment(cfg.train, ANY_SHAPE)
     return cfg
 

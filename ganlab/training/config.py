@@ -358,6 +358,7 @@ def validate(cfg: Config) -> Config:
         raise GanlabError(f"config key 'model.discriminator' = {cfg.model.discriminator!r} is not accepted; "
                           f"accepted: {', '.join(sorted(DISCRIMINATORS))}")
     check_unrolling(cfg.train.loss, cfg.train.unroll, cfg.model.ac_head)
+    check_ac_terms(cfg.train, cfg.model.ac_head)
     check_d_augment(cfg.train)
     _check_phases(cfg)
     return cfg
@@ -443,6 +444,14 @@ def check_unrolling(loss: str, unroll: int, ac_head: bool) -> None:
     if unroll and ac_head:
         raise GanlabError("config keys 'train.unroll' and 'model.ac_head' do not combine: the simulated D steps do "
                           "not train the class head")
+
+
+def check_ac_terms(train: SchemeSettings, ac_head: bool) -> None:
+    """G's AC terms read D's class head: without model.ac_head they would be silently ignored."""
+    for key in ("ac_g_entropy", "ac_g_balance"):
+        if getattr(train, key) and not ac_head:
+            raise GanlabError(f"config key 'train.{key}' = {getattr(train, key)!r} needs D's class head: set "
+                              f"model.ac_head=true, or leave train.{key} at 0")
 
 
 def check_d_augment(train: SchemeSettings, accepted: tuple[str, ...] = tuple(augment.AUGMENTATIONS)) -> None:
