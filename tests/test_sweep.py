@@ -644,3 +644,46 @@ def test_a_sweep_restored_from_its_committed_records_adopts_the_ended_trials(tmp
                          capture_output=True, text=True)
     assert res.returncode == 0 and "0 ended trial(s); train again from their first epoch: vanilla-s0, vanilla-s1" \
         in res.stdout
+
+
+def test_a_carried_checkpoint_continues_a_trial_on_another_machine_as_if_uninterrupted(tmp_path, cache_dir):
+    """Trials longer than a session on machines that do not persist: ``sweep_records.py --carry`` commits an
+    unfinished trial's last.pt with its records, ``--restore`` puts it back, and the trial continues from that epoch
+    to the same weights, metrics rows and measurement as a run that was never interrupted. Once the trial has ended,
+    the next copy of the records drops the carried checkpoint."""
+    from ganlab.training import config as config_mod
+    from ganlab.training.loop import train
+
+    spec = spec_file(tmp_path, seeds=[0], epochs=2, set={**TINY, "data.subset": 64}, evaluate={"n": 100})
+    record = engine._sweep_record(parse(yaml.safe_load(spec.read_text())))
+    trial = record["trials"][0]
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    for folder in (whole, cut):
+        folder.mkdir()
+        write_json(folder / "sweep.json", record)
+    done = engine.execute_trial(trial, engine._spec_from(record), whole, cache_dir=cache_dir)
+    cfg = config_mod.from_dict(config_mod.as_stored(trial["config"]))
+    cfg.train.threads = 1
+    train(cfg, cut / "trials" / trial["name"], until_epoch=1, progress=False, cache_dir=cache_dir)  # then the machine goes
+    script = [sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "sweep_records.py")]
+    records = tmp_path / "records"
+    plain = subprocess.run(script + [str(cut), str(records)], capture_output=True, text=True)
+    assert plain.returncode == 0 and not list(records.rglob("*.pt"))  # without --carry: no weights
+    res = subprocess.run(script + ["--carry", str(cut), str(records)], capture_output=True, text=True)
+    assert res.returncode == 0 and f"carried the last checkpoint of {trial['name']} (epoch 1)" in res.stdout, res.stderr
+    res = subprocess.run(script + ["--restore", str(records), str(tmp_path / "back")], capture_output=True, text=True)
+    assert res.returncode == 0 and f"continue from their carried checkpoint: {trial['name']} (epoch 1)" in res.stdout
+    back = tmp_path / "back"
+    again = engine.execute_trial(trial, engine._spec_from(record), back, cache_dir=cache_dir)
+    def numbers(m):  # not the timings
+        return {k: v for k, v in m.items() if "second" not in k and not k.endswith("_per_s")}
+
+    assert again["status"] == "done" and numbers(again["metrics"]) == numbers(done["metrics"])
+    assert "mnist_fid" in numbers(done["metrics"])
+    rows = [numbers(json.loads(line))
+            for run in (whole, back) for line in (run / "trials" / trial["name"] / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 4 and rows[:2] == rows[2:]
+    a, b = (torch_load(run / "trials" / trial["name"] / "checkpoints" / "last.pt") for run in (whole, back))
+    assert all(torch.equal(a["G"][k], b["G"][k]) for k in a["G"])
+    res = subprocess.run(script + ["--carry", str(back), str(records)], capture_output=True, text=True)
+    assert res.returncode == 0 and "carried the" not in res.stdout and not list(records.rglob("*.pt"))

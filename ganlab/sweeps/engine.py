@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from ..data import mnist
+from ..devices import emulated_bf16
 from ..errors import GanlabError
 from ..io import read_json, write_json
 from ..metrics import registry
@@ -484,6 +485,12 @@ def run_sweep(spec: Spec | None, out: str | os.PathLike, *, resume: bool = False
         raise GanlabError(f"--cpus {cpus} must be >= --threads-per-trial {threads}")
     sweep = open_sweep(out, spec, resume)
     spec = _spec_from(sweep)
+    slow = [t for t in sweep["trials"] if emulated_bf16(_precision(t), t["config"]["train"].get("device", "auto"))
+            and not (out / TRIALS / t["name"] / "summary.json").is_file()]
+    if slow:  # say it before hours go: e.g. a SPEC pinned to bf16 on a machine where bf16 is fast, resumed on one where not
+        print(f"sweep {out}: {len(slow)} trial(s) to train in bf16 ({', '.join(t['name'] for t in slow[:3])}"
+              f"{', ...' if len(slow) > 3 else ''}); "
+              + emulated_bf16("bf16", slow[0]["config"]["train"].get("device", "auto")), file=sys.stderr, flush=True)
 
     mnist.fetch(cache_dir)  # once here, not in every trial
     _quiet_ray()
