@@ -138,3 +138,45 @@ def test_classifier_feature_d_stays_frozen_under_clipping_unrolling_and_a_fitted
     out = unrolled_d_output(D, build_loss("ns"), x, fake, k=1, lr=0.1)
     out.sum().backward()
     assert out.shape == (4,) and fake.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name, spectral, ac, joint", [
+    ("mlp", False, False, True), ("conv", False, False, True), ("mlp", False, True, True),
+    ("classifier-features", False, False, True), ("mlp", True, False, False), ("conv", True, True, False)])
+def test_the_d_step_shows_reals_and_fakes_in_one_pass_only_where_that_changes_nothing(name, spectral, ac, joint):
+    """A per-sample D (no batch statistics, no state a forward pass changes) sees the reals and the fakes in one pass
+    of 2N in D's step: the losses and D's updated weights equal two passes' up to the order of floating-point sums.
+    Spectral normalisation (a power iteration per training-mode pass) keeps two passes, as does a D behind an
+    augmentation term."""
+    from ganlab.losses import build_loss
+    from ganlab.training.step import GANStep
+
+    def step(use):
+        torch.manual_seed(0)
+        G, D = Generator(), build_discriminator(name, spectral_norm=spectral, ac_head=ac)
+        # plain steps: D's new weights are its gradients' image (Adam's first step is a sign, ill-conditioned at 0)
+        opt_g, opt_d = (torch.optim.SGD(n.parameters(), 0.1) for n in (G, D))
+        fn = GANStep(G, D, build_loss("ns"), opt_g, opt_d)
+        assert fn.joint == joint
+        fn.joint = use
+        acc = GANStep.stats("cpu")
+        x, z = torch.rand(16, 784) * 2 - 1, torch.randn(16, 100)
+        fn(x, z, 1, acc)
+        return acc, D.state_dict()
+
+    (acc_a, d_a), (acc_b, d_b) = step(False), step(joint)
+    assert torch.allclose(acc_a, acc_b, rtol=1e-5, atol=1e-6)
+    for k in d_a:
+        assert torch.allclose(d_a[k], d_b[k], rtol=1e-4, atol=1e-6), k
+    if joint:
+        assert not all(torch.equal(d_a[k], d_b[k]) for k in d_a)  # a different sum order: it did take the joint path
+
+
+def test_a_d_behind_an_augmentation_keeps_two_passes():
+    from ganlab.losses import build_loss
+    from ganlab.training.step import GANStep
+
+    G, D = Generator(), build_discriminator("mlp")
+    opt_g, opt_d = (torch.optim.Adam(n.parameters(), 1e-3) for n in (G, D))
+    assert GANStep(G, D, build_loss("ns"), opt_g, opt_d).joint
+    assert not GANStep(G, D, build_loss("ns"), opt_g, opt_d, d_augment=(("jitter",), 1.0, 0.0, 500.0)).joint

@@ -25,6 +25,8 @@ from .generator import IMG_DIM
 
 @register("classifier-features")
 class ClassifierFeatureDiscriminator(nn.Module):
+    per_sample = True  # the frozen classifier's batch norm runs on its stored statistics
+
     def __init__(self, d_out: int = 1, width: int = 256):
         super().__init__()
         self.mlp = MLPDiscriminator(IMG_DIM, d_out=d_out)

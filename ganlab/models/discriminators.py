@@ -1,4 +1,8 @@
-"""Discriminators, registered by name. Each maps N x 784 images in [-1, 1] to N logits (no sigmoid)."""
+"""Discriminators, registered by name. Each maps N x 784 images in [-1, 1] to N logits (no sigmoid).
+
+A class that sets ``per_sample = True`` promises that each image's output depends on that image alone, in training
+mode too (no batch statistics, no minibatch features, no state a forward pass changes): the training step may then
+show D the reals and the fakes in one pass (training/step.py). ``per_sample`` below says it for any D as built."""
 from __future__ import annotations
 
 from typing import Callable
@@ -20,6 +24,8 @@ register = registrar(DISCRIMINATORS, set_name=False)
 @register("mlp")
 class MLPDiscriminator(nn.Module):
     """The platform's discriminator: 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU(0.2); returns logits."""
+
+    per_sample = True  # dropout too: an independent mask per element
 
     def __init__(self, d_input_dim: int = IMG_DIM, dropout: float = 0.0, d_out: int = 1):
         super().__init__()
@@ -55,6 +61,8 @@ class ConvDiscriminator(nn.Module):
     """DCGAN-style for 28x28: strided 4x4 convs 64 -> 128 (14x14, 7x7), a 3x3 stride-2 conv 256 (4x4),
     LeakyReLU(0.2), no pooling, no batch norm (so gradient penalties stay per-sample), linear logit."""
 
+    per_sample = True
+
     def __init__(self, width: int = 64, d_out: int = 1):
         super().__init__()
         self.c1 = nn.Conv2d(1, width, 4, 2, 1)
@@ -84,6 +92,10 @@ class WithClassHead(nn.Module):
             dim = D.features(torch.zeros(1, IMG_DIM)).shape[1]
         self.head = nn.Linear(dim, n_classes)
 
+    @property
+    def per_sample(self) -> bool:
+        return per_sample(self.D)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.D(x)
 
@@ -107,6 +119,15 @@ def build_discriminator(name: str, spectral_norm: bool = False, ac_head: bool = 
     if spectral_norm:
         spectrally_normalise(D)
     return WithClassHead(D) if ac_head else D
+
+
+def per_sample(D: nn.Module) -> bool:
+    """Whether D's output for an image depends on that image alone in training (its class says so) and no forward
+    pass changes its state: not with spectral normalisation, whose power iteration advances once per training-mode
+    call, so one joint pass would do one iteration where two passes do two."""
+    if not getattr(D, "per_sample", False):
+        return False
+    return not any(nn.utils.parametrize.is_parametrized(m) for m in D.modules())
 
 
 def spectrally_normalise(net: nn.Module) -> nn.Module:

@@ -9,6 +9,7 @@ import contextlib
 import torch
 
 from ..losses.base import Loss
+from ..models.discriminators import per_sample
 from .terms import Batch, Term, build_terms
 
 #: slots of the statistics tensor
@@ -30,6 +31,10 @@ class GANStep:
         self.D = D
         # G's step needs D's input gradient only, unless a term differentiates through D's weights (unrolling)
         self.freeze_d = not any(t.needs_d_weights_in_g for t in self.terms)
+        # D's step shows it the reals and the fakes in one pass of 2N where its outputs are per sample (and no term
+        # wraps it): the same numbers up to the order of floating-point sums, and one pass instead of two with their
+        # weight gradients summed (session 21, one thread: the MLP pair's D step 1.3-1.6x faster)
+        self.joint = per_sample(D)
 
     @staticmethod
     def stats(device) -> torch.Tensor:
@@ -48,7 +53,11 @@ class GANStep:
             # fake is used more than once (unrolling, CN-LSGAN's image term, ADA's augmentation) its gradient now
             # sums in fp32 before one rounding (bf16 runs of those presets differ from before session 18's change)
             fake = G(z).float()
-            d_real, d_fake = D(x).float(), D(fake.detach()).float()
+            if self.joint:
+                both = D(torch.cat([x, fake.detach()])).float()
+                d_real, d_fake = both[:len(x)], both[len(x):]
+            else:
+                d_real, d_fake = D(x).float(), D(fake.detach()).float()
         b = Batch(x, z, y, fake, d_real, d_fake)
         loss_d = _plus(loss.d_loss(d_real, d_fake), (t.d(self, b) for t in terms))
         _descend(self.opt_d, loss_d)
