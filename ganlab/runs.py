@@ -30,6 +30,7 @@ class Run:
         self.best = self.checkpoints / "best.pt"
         self.grids = self.path / "grids"
         self.summary = self.path / "summary.json"
+        self.code = self.path / "code.jsonl"  # which git commit trained which epochs (training/loop.py)
 
     def epoch_checkpoint(self, epoch: int) -> Path:
         """Where epoch ``epoch``'s checkpoint is written (and ``epoch_N`` is looked up)."""

@@ -1,7 +1,7 @@
 """A sweep's records (no weights), both ways.
 
 Copy them into a folder to commit: sweep.json, the table, grids.png, and per trial its config.yaml, metrics.jsonl,
-summary.json, trial.json, evals/ and last fixed-z grid:
+summary.json, trial.json, code.jsonl (the commits that trained it), evals/ and last fixed-z grid:
 
     python scripts/sweep_records.py runs/reports-100 docs/results/reports-100
 
@@ -33,7 +33,7 @@ from ganlab.runs import CHECKPOINTS
 from ganlab.sweeps.samplers import measured_before
 from ganlab.sweeps.spec import evaluation_for
 
-TRIAL_FILES = ("config.yaml", "metrics.jsonl", "summary.json", "trial.json")
+TRIAL_FILES = ("config.yaml", "metrics.jsonl", "summary.json", "trial.json", "code.jsonl")
 
 
 def _copy(files, src: Path, dst: Path) -> None:
@@ -67,7 +67,7 @@ def _carry(trial: Path, src: Path, dst: Path) -> int | None:
     shutil.copy2(last, tmp)
     epoch = _epoch(tmp)
     for _ in range(50):
-        _copy([trial / "config.yaml", trial / "metrics.jsonl"], src, dst)
+        _copy([trial / "config.yaml", trial / "metrics.jsonl", trial / "code.jsonl"], src, dst)
         if _rows(dst / trial.relative_to(src) / "metrics.jsonl") >= epoch:
             break
         time.sleep(0.2)

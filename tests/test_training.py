@@ -321,3 +321,22 @@ def test_every_preset_trains_in_bf16(preset, tmp_path, cache_dir):
     run = train(cfg, tmp_path / "r", progress=False)
     (row,) = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert row["epoch"] == 1 and all(torch.isfinite(torch.tensor(row[k])) for k in ("loss_d", "loss_g"))
+
+
+def test_a_run_records_which_code_trained_which_epochs(tmp_path, cache_dir, monkeypatch):
+    """RUN/code.jsonl and the summary name the git commit that trained each part of a run: a run resumed under a
+    later commit (a sweep spanning sessions) lists both, from the epoch each began; a resume under the same code adds
+    nothing; a part killed before its first checkpoint is replaced by the part that trained those epochs."""
+    from ganlab.training import loop
+
+    assert loop.code_version() is None or len(loop.code_version().split("+")[0]) == 12  # this checkout's, if any
+    monkeypatch.setattr(loop, "code_version", lambda: "aaaaaaaaaaaa")
+    train(tiny(epochs=4), tmp_path / "r", until_epoch=2, progress=False)
+    train(None, tmp_path / "r", resume=True, until_epoch=2, progress=False)  # nothing left to train: no part
+    monkeypatch.setattr(loop, "code_version", lambda: "bbbbbbbbbbbb+dirty")
+    loop.note_code(Run(tmp_path / "r"), 3)  # a part that was killed before it wrote a checkpoint
+    monkeypatch.setattr(loop, "code_version", lambda: "cccccccccccc")
+    train(None, tmp_path / "r", resume=True, progress=False)
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["code"] == [{"from_epoch": 1, "code": "aaaaaaaaaaaa"}, {"from_epoch": 3, "code": "cccccccccccc"}]
+    assert len((tmp_path / "r" / "code.jsonl").read_text().splitlines()) == 3

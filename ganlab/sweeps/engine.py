@@ -158,7 +158,8 @@ def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None,
     return {"train_seconds": summary["wall_seconds"], "train_cpu_seconds": summary.get("cpu_seconds"),
             "epochs": summary["epochs"],
             "g_steps": steps // max(cfg.train.n_critic, 1),
-            **({"device": summary["device"]} if "device" in summary else {})}  # runs finished before it was kept: none
+            **({"device": summary["device"]} if "device" in summary else {}),  # runs finished before it was kept: none
+            **({"code": summary["code"]} if summary.get("code") else {})}  # the commits that trained it (code.jsonl)
 
 
 def evaluate_trial(run_dir: Path, evaluate: dict, cache_dir: str | None, ref: str | None = None,

@@ -4,10 +4,12 @@ last checkpoint and, on CPU, ends with exactly the weights of an uninterrupted r
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -105,6 +107,8 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
 
     try:
         last_epoch = cfg.train.epochs if until_epoch is None else min(until_epoch, cfg.train.epochs)
+        if trainer.epoch < last_epoch:
+            note_code(run, trainer.epoch + 1)
         for epoch in range(trainer.epoch + 1, last_epoch + 1):
             if config_mod.phase_of(cfg, epoch - 1) != trainer.phase:  # a new phase begins as a warm start would
                 trainer.enter_phase(config_mod.phase_of(cfg, epoch - 1))
@@ -248,6 +252,46 @@ def hardware(device: torch.device) -> str:
     return f"{device.type} ({model or platform.machine()})"
 
 
+@functools.lru_cache(maxsize=None)
+def code_version() -> str | None:
+    """The git commit of the ganlab source that runs (12 hex digits, ``+dirty`` when its tracked files under ganlab/
+    differ from it), or None outside a git checkout (an installed copy)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                              text=True, timeout=10)
+        if head.returncode:
+            return None
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
+                                "ganlab"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def note_code(run: Run, first_epoch: int) -> None:
+    """Append to RUN/code.jsonl which code trains the run from ``first_epoch`` on, when it is not the code that trained
+    the epochs before (a run resumed under a later commit trained in parts: the table of a sweep that spans sessions
+    says so)."""
+    version = code_version()
+    lines = run.code.read_text().splitlines() if run.code.is_file() else []
+    if version and (not lines or json.loads(lines[-1])["code"] != version):
+        append_line(run.code, json.dumps({"from_epoch": first_epoch, "code": version}))
+
+
+def codes(run: Run, last_epoch: int) -> list[dict]:
+    """RUN/code.jsonl's parts that trained epochs up to ``last_epoch`` (a part killed before its first checkpoint is
+    replaced by the next one from the same epoch)."""
+    lines = run.code.read_text().splitlines() if run.code.is_file() else []
+    parts = {}
+    for line in lines:
+        part = json.loads(line)
+        if part["from_epoch"] <= last_epoch:
+            parts = {e: p for e, p in parts.items() if e < part["from_epoch"]}
+            parts[part["from_epoch"]] = part
+    return list(parts.values())
+
+
 def cpu_seconds(rows: list[dict]) -> float | None:
     """The training process's CPU seconds (all its threads) summed over the epochs of metrics.jsonl; None unless the
     rows are epochs 1..N, each with its CPU seconds (an epoch trained by a version before they were kept, or a row lost
@@ -262,6 +306,6 @@ def _finish(run: Run, cfg: Config, elapsed: float, device: torch.device) -> None
     rows = read_metrics(run)
     write_json(run.summary, {"epochs": cfg.train.epochs, "wall_seconds": round(elapsed, 1),
                              "cpu_seconds": cpu_seconds(rows), "final": rows[-1] if rows else None,
-                             "device": hardware(device)})
+                             "device": hardware(device), "code": codes(run, cfg.train.epochs)})
 
     plot_metrics(rows, run.path / "metrics.png")
