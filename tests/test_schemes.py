@@ -109,6 +109,23 @@ def test_unrolled_with_k0_equals_plain_and_k_changes_it():
     assert all(torch.equal(a, b) for a, b in zip(d_before, D.parameters()))  # D itself untouched
 
 
+def test_unrolled_steps_show_a_per_sample_d_reals_and_fakes_in_one_pass(monkeypatch):
+    """The simulated D steps take the joint pass of D's own step where D is per sample (the MLP): G's gradient through
+    them equals the two-pass one up to the order of floating-point sums."""
+    from ganlab.losses import build_loss
+    from ganlab.models import Generator, build_discriminator
+    from ganlab.training import terms
+
+    torch.manual_seed(0)
+    G, D, loss = Generator(), build_discriminator("mlp"), build_loss("ns")
+    z, x = torch.randn(16, 100), torch.rand(16, 784) * 2 - 1
+    joint = _g_grads(G, D, loss, z, x, 2)
+    monkeypatch.setattr(terms, "per_sample", lambda D: False)
+    two = _g_grads(G, D, loss, z, x, 2)
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(joint, two))
+    assert not all(torch.equal(a, b) for a, b in zip(joint, two))  # it did take another path
+
+
 def test_unrolled_mnist_run(tmp_path, cache_dir):
     cfg = c.load(None, ["data.subset=128", "train.epochs=1", "train.unroll=2", "train.threads=1"])
     train(cfg, tmp_path / "r", progress=False)

@@ -20,6 +20,7 @@ from ..data.augment import compose, each_with_probability
 from ..losses import consistency as cr
 from ..losses.base import Loss
 from ..losses.penalties import PENALTIES
+from ..models.discriminators import per_sample
 from ..registry import registrar
 from .latent_opt import latent_step
 
@@ -280,9 +281,15 @@ def unrolled_d_output(D, loss: Loss, x: torch.Tensor, fake: torch.Tensor, k: int
         v = [opt.state[p]["exp_avg_sq"] for p in params]
         t = float(opt.state[params[0]]["step"])
     current = params
+    joint = per_sample(D)  # reals and fakes in one pass, as D's own step (training/step.py)
     for _ in range(k):
         state = dict(zip(names, current))
-        d_loss = loss.d_loss(torch.func.functional_call(D, state, (x,)), torch.func.functional_call(D, state, (fake,)))
+        if joint:
+            both = torch.func.functional_call(D, state, (torch.cat([x, fake]),))
+            d_loss = loss.d_loss(both[:len(x)], both[len(x):])
+        else:
+            d_loss = loss.d_loss(torch.func.functional_call(D, state, (x,)),
+                                 torch.func.functional_call(D, state, (fake,)))
         grads = torch.autograd.grad(d_loss, current, create_graph=True)
         if adam:
             t += 1
