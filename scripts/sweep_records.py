@@ -49,15 +49,21 @@ def _epoch(checkpoint: Path) -> int:
 
 
 def _rows(metrics: Path) -> int:
-    """The last epoch in a metrics.jsonl (0 when it has none)."""
-    lines = metrics.read_text().splitlines() if metrics.is_file() else []
-    return max((json.loads(line).get("epoch", 0) for line in lines if line.strip()), default=0)
+    """The last epoch in a metrics.jsonl (0 when it has none; a line still being written does not count)."""
+    epochs = [0]
+    for line in (metrics.read_text().splitlines() if metrics.is_file() else []):
+        try:
+            epochs.append(json.loads(line).get("epoch", 0))
+        except ValueError:
+            pass
+    return max(epochs)
 
 
 def _carry(trial: Path, src: Path, dst: Path) -> int | None:
-    """Copy an unfinished trial's last.pt with the config and metrics it resumes with; its epoch, or None when it has
-    none yet. The checkpoint first: a training process writes last.pt, then the epoch's metrics row, so metrics read
-    after it reach its epoch (read again while the row is on its way; an extra row is dropped on resume)."""
+    """Copy an unfinished trial's last.pt with the config, metrics and code record it resumes with; its epoch, or None
+    when it has none yet. The checkpoint first: a training process writes last.pt, then the epoch's metrics row, so
+    metrics read after it reach its epoch (read again for a while if the row is on its way; a process killed in
+    between never writes it, and the trial resumes without that row, as it would on this machine)."""
     last = trial / CHECKPOINTS / "last.pt"
     if not last.is_file():
         return None
@@ -66,14 +72,11 @@ def _carry(trial: Path, src: Path, dst: Path) -> int | None:
     tmp = target.with_name(".last.pt.tmp")
     shutil.copy2(last, tmp)
     epoch = _epoch(tmp)
-    for _ in range(50):
+    for _ in range(25):
         _copy([trial / "config.yaml", trial / "metrics.jsonl", trial / "code.jsonl"], src, dst)
         if _rows(dst / trial.relative_to(src) / "metrics.jsonl") >= epoch:
             break
         time.sleep(0.2)
-    else:
-        tmp.unlink()
-        sys.exit(f"sweep_records.py: {trial}/metrics.jsonl has no row for its checkpoint's epoch {epoch}")
     tmp.replace(target)
     return epoch
 
@@ -86,13 +89,13 @@ def save(src: Path, dst: Path, carry: bool = False) -> None:
     for trial in sorted((src / "trials").glob("*/")):
         files = [trial / n for n in TRIAL_FILES]
         files += sorted((trial / "evals").glob("*")) + sorted((trial / "grids").glob("epoch_*.png"))[-1:]
+        _copy(files, src, dst)  # before the checkpoint: a summary copied with an older checkpoint is caught on restore
         if ended(trial, plan.get(trial.name), sweep["evaluate"]):  # a checkpoint carried earlier is stale
             shutil.rmtree(dst / trial.relative_to(src) / CHECKPOINTS, ignore_errors=True)
         elif carry:  # also one trained and still owing a measurement: it needs its weights
             epoch = _carry(trial, src, dst)
             if epoch is not None:
                 carried.append(f"{trial.name} (epoch {epoch})")
-        _copy(files, src, dst)
     print(f"copied the records of {src} to {dst}" + (f"; carried the last checkpoint of {', '.join(carried)}"
                                                        if carried else ""))
 
@@ -129,8 +132,15 @@ def restore(src: Path, dst: Path) -> None:
     for name in sorted(n for n, ok in done.items() if not ok and n in plan):
         trial = src / "trials" / name
         if (trial / CHECKPOINTS / "last.pt").is_file():
-            _copy(sorted(p for p in trial.rglob("*") if p.is_file()), src, dst)
-            carried[name] = _epoch(trial / CHECKPOINTS / "last.pt")
+            epoch = _epoch(trial / CHECKPOINTS / "last.pt")
+            files = sorted(p for p in trial.rglob("*") if p.is_file())
+            summary = trial / "summary.json"
+            if summary.is_file() and json.loads(summary.read_text()).get("epochs", 0) > epoch:
+                # trained to the end after this checkpoint was carried (records copied later without --carry):
+                # without its summary and record it trains on from the checkpoint, not measured as if it were final
+                files = [p for p in files if p not in (summary, trial / "trial.json")]
+            _copy(files, src, dst)
+            carried[name] = epoch
     _copy([src / "sweep.json"], src, dst)  # last: a half-done restore is not a sweep folder
     left = sorted(name for name, ok in done.items() if not ok and name not in carried)
     print(f"restored {dst} from {src}: {len(trials)} ended trial(s)"

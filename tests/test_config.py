@@ -49,6 +49,9 @@ def test_bf16_pinned_on_hardware_that_emulates_it_is_warned(tmp_path, monkeypatc
     assert note in capsys.readouterr().err
     monkeypatch.setattr(devices, "native_bf16", lambda device="auto": True)
     assert devices.emulated_bf16("bf16") is None
+    phased = c.load(None, ["train.epochs=3", "train.precision=fp32",
+                           "train.phases=[{epochs: 2}, {epochs: 1, set: {train.precision: bf16}}]"])
+    assert c.precisions(phased.train) == c.precisions(c.to_dict(phased)["train"]) == ["fp32", "bf16"]  # both warned
 
 
 def test_auto_in_a_phase_is_resolved_as_the_run(monkeypatch):

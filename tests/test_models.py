@@ -140,10 +140,11 @@ def test_classifier_feature_d_stays_frozen_under_clipping_unrolling_and_a_fitted
     assert out.shape == (4,) and fake.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("name, spectral, ac, joint", [
-    ("mlp", False, False, True), ("conv", False, False, True), ("mlp", False, True, True),
-    ("classifier-features", False, False, True), ("mlp", True, False, False), ("conv", True, True, False)])
-def test_the_d_step_shows_reals_and_fakes_in_one_pass_only_where_that_changes_nothing(name, spectral, ac, joint):
+@pytest.mark.parametrize("name, spectral, ac, joint, loss", [
+    ("mlp", False, False, True, "ns"), ("conv", False, False, True, "ns"), ("mlp", False, True, True, "ns"),
+    ("classifier-features", False, False, True, "ns"), ("mlp", True, False, False, "ns"),
+    ("conv", True, True, False, "ns"), ("mlp", False, False, True, "rpgan"), ("mlp", False, False, True, "hinge")])
+def test_the_d_step_shows_reals_and_fakes_in_one_pass_only_where_that_changes_nothing(name, spectral, ac, joint, loss):
     """A per-sample D (no batch statistics, no state a forward pass changes) sees the reals and the fakes in one pass
     of 2N in D's step: the losses and D's updated weights equal two passes' up to the order of floating-point sums.
     Spectral normalisation (a power iteration per training-mode pass) keeps two passes, as does a D behind an
@@ -156,20 +157,22 @@ def test_the_d_step_shows_reals_and_fakes_in_one_pass_only_where_that_changes_no
         G, D = Generator(), build_discriminator(name, spectral_norm=spectral, ac_head=ac)
         # plain steps: D's new weights are its gradients' image (Adam's first step is a sign, ill-conditioned at 0)
         opt_g, opt_d = (torch.optim.SGD(n.parameters(), 0.1) for n in (G, D))
-        fn = GANStep(G, D, build_loss("ns"), opt_g, opt_d)
+        fn = GANStep(G, D, build_loss(loss), opt_g, opt_d)
         assert fn.joint == joint
         fn.joint = use
         acc = GANStep.stats("cpu")
         x, z = torch.rand(16, 784) * 2 - 1, torch.randn(16, 100)
+        seen = []  # the batch sizes D is called with: D's step, then G's
+        D.register_forward_hook(lambda m, args, out: seen.append(len(args[0])))
         fn(x, z, 1, acc)
-        return acc, D.state_dict()
+        return acc, D.state_dict(), seen
 
-    (acc_a, d_a), (acc_b, d_b) = step(False), step(joint)
+    (acc_a, d_a, seen_a), (acc_b, d_b, seen_b) = step(False), step(joint)
+    g_step = [16, 16] if loss == "rpgan" else [16]  # a relativistic G loss sees the reals through D again
+    assert seen_a == [16, 16] + g_step and seen_b == ([32] if joint else [16, 16]) + g_step
     assert torch.allclose(acc_a, acc_b, rtol=1e-5, atol=1e-6)
     for k in d_a:
         assert torch.allclose(d_a[k], d_b[k], rtol=1e-4, atol=1e-6), k
-    if joint:
-        assert not all(torch.equal(d_a[k], d_b[k]) for k in d_a)  # a different sum order: it did take the joint path
 
 
 def test_a_d_behind_an_augmentation_keeps_two_passes():

@@ -671,9 +671,15 @@ def test_a_carried_checkpoint_continues_a_trial_on_another_machine_as_if_uninter
     assert plain.returncode == 0 and not list(records.rglob("*.pt"))  # without --carry: no weights
     res = subprocess.run(script + ["--carry", str(cut), str(records)], capture_output=True, text=True)
     assert res.returncode == 0 and f"carried the last checkpoint of {trial['name']} (epoch 1)" in res.stdout, res.stderr
+    # the machine goes on: it trains to the end, then the records are copied without --carry before the measurement;
+    # the carried epoch-1 checkpoint must not be measured as the trained run (it trains on from there instead)
+    train(None, cut / "trials" / trial["name"], resume=True, progress=False, cache_dir=cache_dir)
+    assert subprocess.run(script + [str(cut), str(records)], capture_output=True).returncode == 0
+    assert (records / "trials" / trial["name"] / "summary.json").is_file()
     res = subprocess.run(script + ["--restore", str(records), str(tmp_path / "back")], capture_output=True, text=True)
     assert res.returncode == 0 and f"continue from their carried checkpoint: {trial['name']} (epoch 1)" in res.stdout
     back = tmp_path / "back"
+    assert not (back / "trials" / trial["name"] / "summary.json").exists()
     again = engine.execute_trial(trial, engine._spec_from(record), back, cache_dir=cache_dir)
     def numbers(m):  # not the timings
         return {k: v for k, v in m.items() if "second" not in k and not k.endswith("_per_s")}

@@ -340,3 +340,18 @@ def test_a_run_records_which_code_trained_which_epochs(tmp_path, cache_dir, monk
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["code"] == [{"from_epoch": 1, "code": "aaaaaaaaaaaa"}, {"from_epoch": 3, "code": "cccccccccccc"}]
     assert len((tmp_path / "r" / "code.jsonl").read_text().splitlines()) == 3
+    # a run begun before the record existed: its first part is unknown; a killed part between two of the same code
+    # leaves one part
+    train(tiny(epochs=4), tmp_path / "old", until_epoch=1, progress=False)
+    (tmp_path / "old" / "code.jsonl").unlink()
+    loop.note_code(Run(tmp_path / "old"), 2)  # under cccc, killed before its checkpoint
+    monkeypatch.setattr(loop, "code_version", lambda: "dddddddddddd")
+    loop.note_code(Run(tmp_path / "old"), 2)  # killed too
+    monkeypatch.setattr(loop, "code_version", lambda: "cccccccccccc")
+    train(None, tmp_path / "old", resume=True, progress=False)
+    assert json.loads((tmp_path / "old" / "summary.json").read_text())["code"] == \
+        [{"from_epoch": 1, "code": None}, {"from_epoch": 2, "code": "cccccccccccc"}]
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "code.jsonl").write_text("".join(json.dumps({"from_epoch": e, "code": v}) + "\n" for e, v in
+                                                          [(1, "a"), (3, "b"), (3, "a"), (5, "c"), (9, "d")]))
+    assert loop.codes(Run(tmp_path / "parts"), 8) == [{"from_epoch": 1, "code": "a"}, {"from_epoch": 5, "code": "c"}]

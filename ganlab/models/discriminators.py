@@ -25,7 +25,7 @@ register = registrar(DISCRIMINATORS, set_name=False)
 class MLPDiscriminator(nn.Module):
     """The platform's discriminator: 784 -> 1024 -> 512 -> 256 -> 1, LeakyReLU(0.2); returns logits."""
 
-    per_sample = True  # dropout too: an independent mask per element
+    per_sample = True  # dropout too: an independent mask per element (drawn in another order in a joint pass)
 
     def __init__(self, d_input_dim: int = IMG_DIM, dropout: float = 0.0, d_out: int = 1):
         super().__init__()

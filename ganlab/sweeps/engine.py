@@ -34,7 +34,7 @@ from ..report.collect import kept_evaluation, save_run_evaluation
 from ..runs import Run, RunInUse, load_config, read_metrics
 from ..sampling import load_generator, load_prior, sample_images
 from ..training import config as config_mod
-from ..training.loop import cpu_seconds, train
+from ..training.loop import codes, cpu_seconds, train
 from . import spec as spec_mod, stop as stop_mod
 from .layout import EXPERIMENT, SWEEP_FILE, TRIALS, TRIAL_FILE
 from .samplers import evaluate_samplers
@@ -128,8 +128,9 @@ def _partial(run_dir: Path, trial: dict) -> dict:
     """The training seconds, epochs and generator steps of a trial stopped before its budget (from metrics.jsonl)."""
     rows = read_metrics(Run(run_dir))
     n_critic = max(int(trial["config"].get("train", {}).get("n_critic", 1)), 1)
+    code = codes(Run(run_dir), rows[-1]["epoch"])
     return {"train_seconds": round(sum(r["seconds"] for r in rows), 1), "train_cpu_seconds": cpu_seconds(rows),
-            "epochs": rows[-1]["epoch"], "g_steps": rows[-1]["step"] // n_critic}
+            "epochs": rows[-1]["epoch"], "g_steps": rows[-1]["step"] // n_critic, **({"code": code} if code else {})}
 
 
 def train_trial(trial: dict, run_dir: Path, threads: int, cache_dir: str | None, on_epoch,
@@ -486,7 +487,8 @@ def run_sweep(spec: Spec | None, out: str | os.PathLike, *, resume: bool = False
         raise GanlabError(f"--cpus {cpus} must be >= --threads-per-trial {threads}")
     sweep = open_sweep(out, spec, resume)
     spec = _spec_from(sweep)
-    slow = [t for t in sweep["trials"] if emulated_bf16(_precision(t), t["config"]["train"].get("device", "auto"))
+    slow = [t for t in sweep["trials"] if any(emulated_bf16(p, t["config"]["train"].get("device", "auto"))
+                                              for p in config_mod.precisions(t["config"]["train"]))
             and not (out / TRIALS / t["name"] / "summary.json").is_file()]
     if slow:  # say it before hours go: e.g. a SPEC pinned to bf16 on a machine where bf16 is fast, resumed on one where not
         print(f"sweep {out}: {len(slow)} trial(s) to train in bf16 ({', '.join(t['name'] for t in slow[:3])}"

@@ -308,6 +308,19 @@ def _resolved_set(mapping: dict, device: str) -> dict:
     return out
 
 
+def precisions(train) -> list[str]:
+    """The arithmetic a run trains in: its own ``train.precision`` and each phase's that sets one (``train`` a config's
+    train section, as a dataclass or a dict)."""
+    get_ = (lambda o, k, d=None: o.get(k, d)) if isinstance(train, dict) else (lambda o, k, d=None: getattr(o, k, d))
+    out = [get_(train, "precision", "fp32")]
+    for phase in get_(train, "phases", None) or []:
+        given = phase.get("set", {}) if isinstance(phase, dict) else {}
+        for value in (given.get("train.precision"), (given.get("train") or {}).get("precision")):
+            if value:
+                out.append(value)
+    return out
+
+
 def validate(cfg: Config) -> Config:
     for key, choices in CHOICES.items():
         value = get(cfg, key)

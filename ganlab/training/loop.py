@@ -76,9 +76,9 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
         write_text(run.config, config_mod.dump(cfg))  # and resolved, config.yaml says what runs
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    slow = emulated_bf16(cfg.train.precision, cfg.train.device)
-    if slow:
-        print(slow, file=sys.stderr, flush=True)
+    slow = [emulated_bf16(p, cfg.train.device) for p in config_mod.precisions(cfg.train)]  # the run's and its phases'
+    if any(slow):
+        print(next(n for n in slow if n), file=sys.stderr, flush=True)
 
     # ---- data: one tensor in [-1, 1] on the device
     images, labels = data_mod.load(cache_dir).split("train")
@@ -255,41 +255,51 @@ def hardware(device: torch.device) -> str:
 @functools.lru_cache(maxsize=None)
 def code_version() -> str | None:
     """The git commit of the ganlab source that runs (12 hex digits, ``+dirty`` when its tracked files under ganlab/
-    differ from it), or None outside a git checkout (an installed copy)."""
+    differ from it), or None when this package is not the top of a git checkout (an installed copy). Read once, when
+    this module is imported (below): a checkout moved on later does not rename the code already loaded."""
     root = Path(__file__).resolve().parents[2]
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+
     try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True, timeout=10)
-        if head.returncode:
+        top, head = git("rev-parse", "--show-toplevel"), git("rev-parse", "--short=12", "HEAD")
+        if top.returncode or head.returncode or Path(top.stdout.strip()).resolve() != root:
             return None
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no", "--",
-                                "ganlab"], capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "ganlab").stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
+code_version()  # at import: the code this process runs
+
+
 def note_code(run: Run, first_epoch: int) -> None:
     """Append to RUN/code.jsonl which code trains the run from ``first_epoch`` on, when it is not the code that trained
     the epochs before (a run resumed under a later commit trained in parts: the table of a sweep that spans sessions
-    says so)."""
+    says so). A run begun before runs kept this record gets an unknown first part (code null)."""
     version = code_version()
     lines = run.code.read_text().splitlines() if run.code.is_file() else []
-    if version and (not lines or json.loads(lines[-1])["code"] != version):
+    if not lines and first_epoch > 1:
+        lines = [json.dumps({"from_epoch": 1, "code": None})]
+        append_line(run.code, lines[0])
+    if not lines or json.loads(lines[-1])["code"] != version:
         append_line(run.code, json.dumps({"from_epoch": first_epoch, "code": version}))
 
 
 def codes(run: Run, last_epoch: int) -> list[dict]:
-    """RUN/code.jsonl's parts that trained epochs up to ``last_epoch`` (a part killed before its first checkpoint is
-    replaced by the next one from the same epoch)."""
+    """RUN/code.jsonl's parts that trained epochs up to ``last_epoch``, in order: a part killed before its first
+    checkpoint is replaced by the next one from the same epoch, and neighbours with the same code are one part."""
     lines = run.code.read_text().splitlines() if run.code.is_file() else []
-    parts = {}
+    parts: list[dict] = []
     for line in lines:
         part = json.loads(line)
         if part["from_epoch"] <= last_epoch:
-            parts = {e: p for e, p in parts.items() if e < part["from_epoch"]}
-            parts[part["from_epoch"]] = part
-    return list(parts.values())
+            parts = [p for p in parts if p["from_epoch"] < part["from_epoch"]]
+            if not parts or parts[-1]["code"] != part["code"]:
+                parts.append(part)
+    return parts
 
 
 def cpu_seconds(rows: list[dict]) -> float | None:

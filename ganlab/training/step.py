@@ -32,8 +32,9 @@ class GANStep:
         # G's step needs D's input gradient only, unless a term differentiates through D's weights (unrolling)
         self.freeze_d = not any(t.needs_d_weights_in_g for t in self.terms)
         # D's step shows it the reals and the fakes in one pass of 2N where its outputs are per sample (and no term
-        # wraps it): the same numbers up to the order of floating-point sums, and one pass instead of two with their
-        # weight gradients summed (session 21, one thread: the MLP pair's D step 1.3-1.6x faster)
+        # wraps it): the same numbers up to the order of floating-point sums (with dropout, masks drawn in another
+        # order: the same distribution), and one pass instead of two with their weight gradients summed (session 21,
+        # one thread: the MLP pair's D step 1.3-1.6x faster)
         self.joint = per_sample(D)
 
     @staticmethod
