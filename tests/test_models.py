@@ -36,6 +36,14 @@ def test_discriminators_return_logits(name):
     assert not isinstance(list(D.children())[-1], torch.nn.Sigmoid)
 
 
+def test_the_wide_d_has_twice_the_neurons_per_layer_and_more_weights_than_g():
+    D = build_discriminator("mlp-wide")
+    assert [m.out_features for m in (D.fc1, D.fc2, D.fc3, D.fc4)] == [2048, 1024, 512, 1]
+    assert n_params(D) == 784 * 2048 + 2048 + 2048 * 1024 + 1024 + 1024 * 512 + 512 + 512 + 1
+    assert n_params(D) > 2.5 * n_params(Generator())
+    assert D(torch.randn(3, 784)).shape == (3,) and D.per_sample
+
+
 def test_dropout_only_in_training_mode():
     D = build_discriminator("mlp-dropout").eval()
     x = torch.randn(4, 784)

@@ -27,12 +27,13 @@ class MLPDiscriminator(nn.Module):
 
     per_sample = True  # dropout too: an independent mask per element (drawn in another order in a joint pass)
 
-    def __init__(self, d_input_dim: int = IMG_DIM, dropout: float = 0.0, d_out: int = 1):
+    def __init__(self, d_input_dim: int = IMG_DIM, dropout: float = 0.0, d_out: int = 1,
+                 widths: tuple[int, int, int] = (1024, 512, 256)):
         super().__init__()
-        self.fc1 = nn.Linear(d_input_dim, 1024)
-        self.fc2 = nn.Linear(1024, 512)
-        self.fc3 = nn.Linear(512, 256)
-        self.fc4 = nn.Linear(256, d_out)
+        self.fc1 = nn.Linear(d_input_dim, widths[0])
+        self.fc2 = nn.Linear(widths[0], widths[1])
+        self.fc3 = nn.Linear(widths[1], widths[2])
+        self.fc4 = nn.Linear(widths[2], d_out)
         self.dropout = dropout
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -54,6 +55,16 @@ class MLPDropoutDiscriminator(MLPDiscriminator):
 
     def __init__(self, d_input_dim: int = IMG_DIM, dropout: float = 0.3, d_out: int = 1):
         super().__init__(d_input_dim, dropout, d_out)
+
+
+@register("mlp-wide")
+class MLPWideDiscriminator(MLPDiscriminator):
+    """The platform's D with twice the neurons per layer, 784 -> 2048 -> 1024 -> 512 -> 1 (4.2M weights, 2.8x G's
+    1.5M): the tutorial's "a D larger than G" (shared/seeds 003: usually D is more complex than G; more neurons in a
+    layer usually do not harm, more layers may)."""
+
+    def __init__(self, d_input_dim: int = IMG_DIM, dropout: float = 0.0, d_out: int = 1):
+        super().__init__(d_input_dim, dropout, d_out, widths=(2048, 1024, 512))
 
 
 @register("conv")
