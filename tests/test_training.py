@@ -355,3 +355,6 @@ def test_a_run_records_which_code_trained_which_epochs(tmp_path, cache_dir, monk
     (tmp_path / "parts" / "code.jsonl").write_text("".join(json.dumps({"from_epoch": e, "code": v}) + "\n" for e, v in
                                                           [(1, "a"), (3, "b"), (3, "a"), (5, "c"), (9, "d")]))
     assert loop.codes(Run(tmp_path / "parts"), 8) == [{"from_epoch": 1, "code": "a"}, {"from_epoch": 5, "code": "c"}]
+    with open(tmp_path / "parts" / "code.jsonl", "a") as f:
+        f.write('{"from_epoch": 9\n')  # a line cut short by a kill
+    assert loop.codes(Run(tmp_path / "parts"), 8) == [{"from_epoch": 1, "code": "a"}, {"from_epoch": 5, "code": "c"}]

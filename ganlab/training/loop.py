@@ -279,22 +279,30 @@ def note_code(run: Run, first_epoch: int) -> None:
     """Append to RUN/code.jsonl which code trains the run from ``first_epoch`` on, when it is not the code that trained
     the epochs before (a run resumed under a later commit trained in parts: the table of a sweep that spans sessions
     says so). A run begun before runs kept this record gets an unknown first part (code null)."""
-    version = code_version()
-    lines = run.code.read_text().splitlines() if run.code.is_file() else []
-    if not lines and first_epoch > 1:
-        lines = [json.dumps({"from_epoch": 1, "code": None})]
-        append_line(run.code, lines[0])
-    if not lines or json.loads(lines[-1])["code"] != version:
+    version, parts = code_version(), _code_parts(run)
+    if not parts and first_epoch > 1:
+        parts = [{"from_epoch": 1, "code": None}]
+        append_line(run.code, json.dumps(parts[0]))
+    if not parts or parts[-1]["code"] != version:
         append_line(run.code, json.dumps({"from_epoch": first_epoch, "code": version}))
+
+
+def _code_parts(run: Run) -> list[dict]:
+    """RUN/code.jsonl's lines (a line cut short by a kill is left out)."""
+    parts = []
+    for line in run.code.read_text().splitlines() if run.code.is_file() else []:
+        try:
+            parts.append(json.loads(line))
+        except ValueError:
+            pass
+    return parts
 
 
 def codes(run: Run, last_epoch: int) -> list[dict]:
     """RUN/code.jsonl's parts that trained epochs up to ``last_epoch``, in order: a part killed before its first
     checkpoint is replaced by the next one from the same epoch, and neighbours with the same code are one part."""
-    lines = run.code.read_text().splitlines() if run.code.is_file() else []
     parts: list[dict] = []
-    for line in lines:
-        part = json.loads(line)
+    for part in _code_parts(run):
         if part["from_epoch"] <= last_epoch:
             parts = [p for p in parts if p["from_epoch"] < part["from_epoch"]]
             if not parts or parts[-1]["code"] != part["code"]:
