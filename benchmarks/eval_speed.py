@@ -15,6 +15,7 @@ import torch
 from machine import describe, finish, flops, machine, unsteady
 
 from ganlab.data import mnist
+from ganlab.devices import native_bf16
 from ganlab.metrics import density_coverage, precision_recall
 from ganlab.metrics.fid import fid
 from ganlab.metrics.inception import FeatureExtractor, NaiveExtractor
@@ -34,8 +35,10 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     fakes = sample_images(load_generator(args.run, args.checkpoint), args.n, seed=0, progress=False)
     reals = mnist.load().test_x[: args.n]
-    paths = {"fp32 (default)": FeatureExtractor("fp32"), "bf16 (--precision bf16)": FeatureExtractor("bf16"),
-             "bf16, fp32 stem (bf16-stem)": FeatureExtractor("bf16-stem")}
+    paths = {"fp32 (default)": FeatureExtractor("fp32")}
+    if native_bf16("cpu"):  # emulated elsewhere: hours for what fp32 does in minutes (session 21's AVX2 machine)
+        paths.update({"bf16 (--precision bf16)": FeatureExtractor("bf16"),
+                      "bf16, fp32 stem (bf16-stem)": FeatureExtractor("bf16-stem")})
     if not args.skip_naive:
         paths["fp32 naive TorchScript"] = NaiveExtractor()
     m = machine()  # before the paths run, and again after them: a busy machine is said so
@@ -65,7 +68,9 @@ def main() -> None:
               f"{share} {r['fid']:8.3f} {r['precision']:6.3f} {r['recall']:6.3f} "
               f"{r['density']:6.3f} {r['coverage']:6.3f}")
     b = results["fp32 (default)"]
-    for name in ("bf16 (--precision bf16)", "bf16, fp32 stem (bf16-stem)"):
+    if not native_bf16("cpu"):
+        print("bf16 paths: not run (this CPU has no native bf16: emulated, far slower than fp32)")
+    for name in [n for n in ("bf16 (--precision bf16)", "bf16, fp32 stem (bf16-stem)") if n in results]:
         a = results[name]
         print(f"{name} vs fp32: FID {100 * (a['fid'] - b['fid']) / b['fid']:+.2f} %, "
               f"precision {a['precision'] - b['precision']:+.4f}, recall {a['recall'] - b['recall']:+.4f}, "
