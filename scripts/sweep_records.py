@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from ganlab.checkpoint import Checkpoint
-from ganlab.runs import CHECKPOINTS
+from ganlab.runs import CHECKPOINTS, Run, read_metrics
 from ganlab.sweeps.samplers import measured_before
 from ganlab.sweeps.spec import evaluation_for
 
@@ -48,15 +48,9 @@ def _epoch(checkpoint: Path) -> int:
     return Checkpoint.load(checkpoint).state[Checkpoint.EPOCH]
 
 
-def _rows(metrics: Path) -> int:
-    """The last epoch in a metrics.jsonl (0 when it has none; a line still being written does not count)."""
-    epochs = [0]
-    for line in (metrics.read_text().splitlines() if metrics.is_file() else []):
-        try:
-            epochs.append(json.loads(line).get("epoch", 0))
-        except ValueError:
-            pass
-    return max(epochs)
+def _rows(run_dir: Path) -> int:
+    """The last epoch in a run's metrics.jsonl (0 when it has none; a line still being written does not count)."""
+    return max((r.get("epoch", 0) for r in read_metrics(Run(run_dir))), default=0)
 
 
 def _carry(trial: Path, src: Path, dst: Path) -> int | None:
@@ -74,7 +68,7 @@ def _carry(trial: Path, src: Path, dst: Path) -> int | None:
     epoch = _epoch(tmp)
     for _ in range(25):
         _copy([trial / "config.yaml", trial / "metrics.jsonl", trial / "code.jsonl"], src, dst)
-        if _rows(dst / trial.relative_to(src) / "metrics.jsonl") >= epoch:
+        if _rows(dst / trial.relative_to(src)) >= epoch:
             break
         time.sleep(0.2)
     tmp.replace(target)

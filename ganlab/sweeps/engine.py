@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 from ..data import mnist
-from ..devices import emulated_bf16
 from ..errors import GanlabError
 from ..io import read_json, write_json
 from ..metrics import registry
@@ -487,13 +486,12 @@ def run_sweep(spec: Spec | None, out: str | os.PathLike, *, resume: bool = False
         raise GanlabError(f"--cpus {cpus} must be >= --threads-per-trial {threads}")
     sweep = open_sweep(out, spec, resume)
     spec = _spec_from(sweep)
-    slow = [t for t in sweep["trials"] if any(emulated_bf16(p, t["config"]["train"].get("device", "auto"))
-                                              for p in config_mod.precisions(t["config"]["train"]))
-            and not (out / TRIALS / t["name"] / "summary.json").is_file()]
+    slow = {t["name"]: w for t in sweep["trials"] if not (out / TRIALS / t["name"] / "summary.json").is_file()
+            for w in [config_mod.emulated_bf16_warning(t["config"]["train"])] if w}
     if slow:  # say it before hours go: e.g. a SPEC pinned to bf16 on a machine where bf16 is fast, resumed on one where not
-        print(f"sweep {out}: {len(slow)} trial(s) to train in bf16 ({', '.join(t['name'] for t in slow[:3])}"
-              f"{', ...' if len(slow) > 3 else ''}); "
-              + emulated_bf16("bf16", slow[0]["config"]["train"].get("device", "auto")), file=sys.stderr, flush=True)
+        names = list(slow)
+        print(f"sweep {out}: {len(names)} trial(s) to train in bf16 ({', '.join(names[:3])}"
+              f"{', ...' if len(names) > 3 else ''}); " + slow[names[0]], file=sys.stderr, flush=True)
 
     mnist.fetch(cache_dir)  # once here, not in every trial
     _quiet_ray()

@@ -16,7 +16,7 @@ import yaml
 
 from ..data import augment
 from ..data.augment import compose
-from ..devices import resolve_precision
+from ..devices import emulated_bf16, resolve_precision
 from ..errors import GanlabError
 from ..io import read_yaml
 from ..losses import LOSSES
@@ -319,6 +319,13 @@ def precisions(train) -> list[str]:
             if value:
                 out.append(value)
     return out
+
+
+def emulated_bf16_warning(train) -> str | None:
+    """The warning of ``devices.emulated_bf16`` when the run (or a phase of it) pins bf16 on hardware that emulates it
+    (``train`` as in ``precisions``), else None."""
+    device = train.get("device", "auto") if isinstance(train, dict) else train.device
+    return next((w for w in (emulated_bf16(p, device) for p in precisions(train)) if w), None)
 
 
 def validate(cfg: Config) -> Config:

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from .. import data as data_mod
 from ..checkpoint import Checkpoint
-from ..devices import emulated_bf16, exact_fp32
+from ..devices import exact_fp32
 from ..errors import GanlabError
 from ..images import grid, save_grid, to_uint8
 from ..io import append_line, torch_save, write_json, write_text
@@ -76,9 +76,9 @@ def _train(cfg: Config | None, run: Run, resume: bool, until_epoch: int | None, 
         write_text(run.config, config_mod.dump(cfg))  # and resolved, config.yaml says what runs
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    slow = [emulated_bf16(p, cfg.train.device) for p in config_mod.precisions(cfg.train)]  # the run's and its phases'
-    if any(slow):
-        print(next(n for n in slow if n), file=sys.stderr, flush=True)
+    slow = config_mod.emulated_bf16_warning(cfg.train)  # the run's arithmetic and its phases'
+    if slow:
+        print(slow, file=sys.stderr, flush=True)
 
     # ---- data: one tensor in [-1, 1] on the device
     images, labels = data_mod.load(cache_dir).split("train")
