@@ -2,6 +2,7 @@
 ganlab's rebuilt network in fp32 (the default), in bf16 and in bf16 with an fp32 stem, on the same real generated set.
 
     python benchmarks/eval_speed.py --run runs/vanilla-100 [--n 2000] [--threads 0] [--skip-naive]
+    python benchmarks/eval_speed.py --checkpoint checkpoints/G.pth     (a platform G.pth, raw prior samples)
 
 Prints images/s of each path, and FID / precision / recall / density / coverage of n generated
 samples vs n MNIST test images computed with each path's features.
@@ -24,16 +25,19 @@ from ganlab.sampling import load_generator, sample_images
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--run", required=True)
-    p.add_argument("--checkpoint", default="last")
+    p.add_argument("--run", help="a run folder (or give --checkpoint alone: a platform G.pth)")
+    p.add_argument("--checkpoint", help="with --run: last (default), best, epoch_N or a path; alone: a G.pth")
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--skip-naive", action="store_true", help="skip the slow TorchScript path")
     p.add_argument("--json", help="write the numbers here too")
     args = p.parse_args()
+    if not args.run and not args.checkpoint:
+        p.error("give --run RUN or --checkpoint G.pth")
     if args.threads:
         torch.set_num_threads(args.threads)
-    fakes = sample_images(load_generator(args.run, args.checkpoint), args.n, seed=0, progress=False)
+    G = load_generator(args.run, args.checkpoint or "last")
+    fakes = sample_images(G, args.n, seed=0, progress=False)
     reals = mnist.load().test_x[: args.n]
     paths = {"fp32 (default)": FeatureExtractor("fp32")}
     if native_bf16("cpu"):  # emulated elsewhere: hours for what fp32 does in minutes (session 21's AVX2 machine)
@@ -59,7 +63,7 @@ def main() -> None:
     with torch.inference_mode():  # the FLOP counter (this thread's dispatch mode) does not see (0 since session 20)
         per_image = flops(lambda: exact.net(one))
     print(describe(m))
-    print(f"threads={torch.get_num_threads()}  n={args.n} generated vs {args.n} MNIST test  run={args.run}  "
+    print(f"threads={torch.get_num_threads()}  n={args.n} generated vs {args.n} MNIST test  run={args.run or args.checkpoint}  "
           f"Inception: {per_image / 1e9:.1f} GFLOP per image")
     print(f"{'path':28s} {'img/s':>7s} {'10k min':>8s} {'GFLOP/s':>8s} {'of peak':>8s} {'FID':>8s} {'P':>6s} "
           f"{'R':>6s} {'D':>6s} {'C':>6s}")
