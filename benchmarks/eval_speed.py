@@ -17,6 +17,7 @@ from machine import describe, finish, flops, machine, unsteady
 
 from ganlab.data import mnist
 from ganlab.devices import native_bf16
+from ganlab.errors import GanlabError
 from ganlab.metrics import density_coverage, precision_recall
 from ganlab.metrics.fid import fid
 from ganlab.metrics.inception import FeatureExtractor, NaiveExtractor, preprocess
@@ -36,7 +37,10 @@ def main() -> None:
         p.error("give --run RUN or --checkpoint G.pth")
     if args.threads:
         torch.set_num_threads(args.threads)
-    G = load_generator(args.run, args.checkpoint or "last")
+    try:
+        G = load_generator(args.run, args.checkpoint or "last")
+    except GanlabError as e:  # a missing or foreign checkpoint: one line, no traceback
+        p.error(str(e))
     fakes = sample_images(G, args.n, seed=0, progress=False)
     reals = mnist.load().test_x[: args.n]
     paths = {"fp32 (default)": FeatureExtractor("fp32")}
