@@ -10,6 +10,7 @@ samples vs n MNIST test images computed with each path's features.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import torch
@@ -17,7 +18,7 @@ from machine import describe, finish, flops, machine, unsteady
 
 from ganlab.data import mnist
 from ganlab.devices import native_bf16
-from ganlab.errors import GanlabError
+from ganlab.errors import guarded
 from ganlab.metrics import density_coverage, precision_recall
 from ganlab.metrics.fid import fid
 from ganlab.metrics.inception import FeatureExtractor, NaiveExtractor, preprocess
@@ -37,11 +38,7 @@ def main() -> None:
         p.error("give --run RUN or --checkpoint G.pth")
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
-        G = load_generator(args.run, args.checkpoint or "last")
-    except GanlabError as e:  # a missing or foreign checkpoint: one line, no traceback
-        p.error(str(e))
-    fakes = sample_images(G, args.n, seed=0, progress=False)
+    fakes = sample_images(load_generator(args.run, args.checkpoint or "last"), args.n, seed=0, progress=False)
     reals = mnist.load().test_x[: args.n]
     paths = {"fp32 (default)": FeatureExtractor("fp32")}
     if native_bf16("cpu"):  # emulated elsewhere: hours for what fp32 does in minutes (session 21's AVX2 machine)
@@ -90,4 +87,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(guarded("eval_speed.py", main))  # a missing checkpoint or MNIST, no cache: one line, no traceback
+
