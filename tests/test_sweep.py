@@ -17,7 +17,7 @@ from ganlab import cli
 from ganlab.errors import GanlabError
 from ganlab.io import torch_load, write_json
 from ganlab.sweeps import engine, parse
-from ganlab.sweeps.table import aggregate, write_table
+from ganlab.sweeps.table import aggregate, replan_text, write_table
 from ganlab.runs import Run
 from ganlab.runs import RunLock
 
@@ -233,7 +233,10 @@ def test_a_sweep_recorded_before_precision_was_auto_resumes_in_fp32_and_replans_
         engine.open_sweep(out, spec("e.yaml", **bf16, epochs=3), resume=True)
     write_table(out)
     table = (out / "table.md").read_text()
-    assert "vanilla-s1 train in bf16 (vanilla-s0 fp32, vanilla-s2 fp32: started, keep their arithmetic)" in table
+    # the table counts what the sweep's message names (the arithmetic column says each seed's)
+    assert "1 trial not started train in bf16 (2 started trials keep their arithmetic)" in table
+    assert "vanilla-s1 train in bf16 (vanilla-s0 fp32, vanilla-s2 fp32: started, keep their arithmetic)" in \
+        replan_text(change)
     assert "Trained in bf16 and fp32: the arithmetic column says each seed's." in table
     assert "| vanilla | 0/3 | fp32 (s0, s2), bf16 (s1) |" in table
     fresh = engine.open_sweep(tmp_path / "new", spec("c.yaml"), resume=False)

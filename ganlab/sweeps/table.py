@@ -108,8 +108,13 @@ def _cell(stat: dict | None, column: Number) -> str:
     return text
 
 
-def replan_text(change: dict) -> str:
-    """A replan in words (the sweep's message and the table's note)."""
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def replan_text(change: dict, brief: bool = False) -> str:
+    """A replan in words: every trial named (the sweep's message) or, ``brief``, the arithmetic changes counted (the
+    table's note, where the arithmetic column already says each seed's and ``sweep.json`` keeps the names)."""
     text = f"Replanned on {change['when']}: added {', '.join(change['added']) or 'none'}; dropped " \
            f"{', '.join(change['dropped']) or 'none'}"
     if change.get("full"):
@@ -118,8 +123,12 @@ def replan_text(change: dict) -> str:
         text += f"; classifier metrics only for {', '.join(change['not_full'])} from now (what was measured is kept)"
     for precision in sorted(set((change.get("precision") or {}).values())):
         names = [n for n, p in change["precision"].items() if p == precision]
-        text += f"; {', '.join(names)} train in {precision}"
-    if change.get("kept"):
+        text += f"; {_count(len(names), 'trial')} not started train in {precision}" if brief else \
+            f"; {', '.join(names)} train in {precision}"
+    if change.get("kept") and brief:
+        n = len(change["kept"])
+        text += f" ({_count(n, 'started trial')} {'keeps its' if n == 1 else 'keep their'} arithmetic)"
+    elif change.get("kept"):
         text += f" ({', '.join(f'{n} {p}' for n, p in change['kept'].items())}: started, keep their arithmetic)"
     return text
 
@@ -174,7 +183,7 @@ def markdown(rows: list[dict], sweep: dict) -> str:
              + (f" A trial whose G gave one image (or did not change) for {sweep['stop']['collapsed_epochs']} epochs in a row was stopped "
                 f"and counts with the metrics of its last epoch (last column)." if (sweep.get("stop") or {}).get(
                     "collapsed_epochs") else "")
-             + "".join(f" {replan_text(c)}." for c in sweep.get("replans", [])), ""]
+             + "".join(f" {replan_text(c, brief=True)}." for c in sweep.get("replans", [])), ""]
     reports = reports_of(sweep)
     # each seed's value of the headline (the first column) and, when the full protocol ran on some seeds only, of
     # the metric every trial has (MNIST-FID): the seeds the headline's mean does not cover are still seen
