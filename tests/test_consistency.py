@@ -36,7 +36,10 @@ def test_terms_are_positive_under_real_augmentation(digits):
     g = torch.Generator().manual_seed(0)
     assert consistency.bcr(D, digits, digits, compose(["shift", "cutout"]), 1.0, 0.0, g).item() > 0
     a, b = torch.zeros(4, 784), torch.ones(4, 784)
-    assert consistency.zcr_g(a, b, 0.5).item() == pytest.approx(-0.5 * 784)  # hand value: -lambda ||1||^2
+    b[:, :392] = 3.0  # half the pixels differ by 3, half by 1: mean squared difference (9 + 1) / 2 = 5 per pixel
+    # hand value: -lambda x the per-pixel mean, as the ICR report's code (F.mse_loss); the sum over pixels (-0.5 x 3920)
+    # made G's term outweigh the adversarial loss
+    assert consistency.zcr_g(a, b, 0.5).item() == pytest.approx(-0.5 * 5)
 
 
 def test_augmentations_keep_digits(digits):
@@ -47,7 +50,12 @@ def test_augmentations_keep_digits(digits):
     assert torch.allclose(ink(s), ink(digits), rtol=1e-5)
     cut = cutout(digits, g)
     assert (ink(cut) <= ink(digits) + 1e-4).all() and ((cut == -1).sum(1) >= (digits == -1).sum(1)).all()
-    assert torch.equal(hflip(hflip(digits)), digits)
+    assert torch.equal(hflip(hflip(digits, p=1.0), p=1.0), digits)
+    # random per image, as torchvision's RandomHorizontalFlip: each digit is itself or its mirror, and both occur
+    mirrored = digits.reshape(-1, 28, 28).flip(2).reshape(digits.shape)
+    out = hflip(digits.repeat(8, 1), torch.Generator().manual_seed(0))
+    same = (out == digits.repeat(8, 1)).all(1)
+    assert (same | (out == mirrored.repeat(8, 1)).all(1)).all() and 0 < same.sum() < len(out)
     with pytest.raises(GanlabError, match="accepted: shift, cutout, hflip, identity"):
         compose(["rotate"])
 

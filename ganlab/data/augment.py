@@ -41,8 +41,11 @@ def cutout(x: torch.Tensor, generator: torch.Generator | None = None, size: int 
     return torch.where(inside, torch.full_like(x.reshape(n, 28, 28), BACKGROUND), x.reshape(n, 28, 28)).reshape(x.shape)
 
 
-def hflip(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    return x.reshape(len(x), 28, 28).flip(2).reshape(x.shape)
+def hflip(x: torch.Tensor, generator: torch.Generator | None = None, p: float = 0.5) -> torch.Tensor:
+    """Mirror each image left-right with probability ``p`` (torchvision's RandomHorizontalFlip, drawn per image)."""
+    img = x.reshape(len(x), 28, 28)
+    flip = torch.rand(len(x), generator=generator, device=x.device) < p
+    return torch.where(flip[:, None, None], img.flip(2), img).reshape(x.shape)
 
 
 def identity(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -6,7 +6,11 @@ bCR (balanced): D's outputs should not change under a semantics-preserving augme
 zCR (latent): with T(z) = z + dz, dz ~ N(0, sigma^2 I),
     L_D += lambda_dis ||D(G(z)) - D(G(T(z)))||^2      (D insensitive to small latent moves)
     L_G -= lambda_gen ||G(z) - G(T(z))||^2            (G sensitive to them: diversity)
-Squared norms are averaged over the batch.
+D's terms are squared differences of its scalar outputs, averaged over the batch. G's term is the squared difference
+**per pixel**, averaged over pixels and batch (``F.mse_loss``), as the ICR report's code and the PyTorch ports of
+Zhao et al. compute it: the weights lambda_gen 0.5, lambda_dis 5 are set for that scale. Summed over the 784 pixels
+instead, G's term is 784 times larger, outweighs the adversarial loss and drives G into saturated noise (RESULTS §12.3,
+session 24).
 """
 from __future__ import annotations
 
@@ -34,4 +38,4 @@ def zcr_d(D, fake, fake_perturbed, lambda_dis: float, d_fake=None):
 
 
 def zcr_g(fake, fake_perturbed, lambda_gen: float):
-    return -lambda_gen * ((fake - fake_perturbed) ** 2).sum(1).mean()
+    return -lambda_gen * ((fake - fake_perturbed) ** 2).mean()
