@@ -88,4 +88,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.exit(guarded("eval_speed.py", main))  # a missing checkpoint or MNIST, no cache: one line, no traceback
-

@@ -8,7 +8,7 @@ zCR (latent): with T(z) = z + dz, dz ~ N(0, sigma^2 I),
     L_G -= lambda_gen ||G(z) - G(T(z))||^2            (G sensitive to them: diversity)
 D's terms are squared differences of its scalar outputs, averaged over the batch. G's term is the squared difference
 **per pixel**, averaged over pixels and batch (``F.mse_loss``), as the ICR report's code and the PyTorch ports of
-Zhao et al. compute it: the weights lambda_gen 0.5, lambda_dis 5 are set for that scale. Summed over the 784 pixels
+Zhao et al. compute it: lambda_gen 0.5 is set for that scale. Summed over the 784 pixels
 instead, G's term is 784 times larger, outweighs the adversarial loss and drives G into saturated noise (RESULTS §12.3.3,
 session 24).
 """
