@@ -9,5 +9,7 @@ case $1 in
   b09) T unroll5-b09 --set optim.betas=[0.9,0.999] --set train.epochs=12 ;;  # unrolled with the template's betas
   ratio) T unroll5-lrd2e-5 --set optim.lr_d=2.0e-5 --set train.epochs=6 ;;  # D 10x slower than G, as the authors' public toy code (lr_g 1e-3, lr_d 1e-4)
 esac
-# b09 was stopped by hand after its epoch 8 (its trend was settled); grid-epoch8.png is
-#   python grid.py $P/unroll5-b09 $P/unroll5-b09/grid-epoch8.png   (100 fixed latents, raw G of last.pt)
+# b09 was stopped by hand after its epoch 8 (its trend was settled). The two pilots stopped before their first
+# periodic grid have one from their last.pt, 100 samples at the default seed 0:
+#   ganlab generate --run $P/unroll5-b09 --n 100 --format npz --out /tmp/s.npz --grid $P/unroll5-b09/grid-epoch8.png
+#   ganlab generate --run $P/unroll5-lrd2e-5 --n 100 --format npz --out /tmp/s.npz --grid $P/unroll5-lrd2e-5/grid-epoch6.png
