@@ -3,6 +3,7 @@ import torch
 
 from ganlab.errors import GanlabError
 from ganlab.models import Generator, build_discriminator, export_generator, import_generator
+from ganlab.models.discriminators import per_sample
 
 
 def n_params(m):
@@ -44,6 +45,20 @@ def test_the_wide_d_has_twice_the_neurons_per_layer_and_more_weights_than_g():
     assert D(torch.randn(3, 784)).shape == (3,) and D.per_sample
 
 
+def test_conv_bn_normalises_each_batch_in_training_and_is_not_per_sample():
+    """DCGAN's D: batch norm after the second and third convs. In training an image's logit depends on its batch
+    (so the step shows D the reals and the fakes in separate passes); in eval mode it does not."""
+    torch.manual_seed(0)
+    D = build_discriminator("conv-bn")
+    assert [type(m).__name__ for m in D.modules()].count("BatchNorm2d") == 2 and not per_sample(D)
+    assert per_sample(build_discriminator("conv"))
+    x, others = torch.rand(8, 784) * 2 - 1, torch.rand(8, 784) * 2 - 1
+    alone, mixed = D(x)[:4], D(torch.cat([x[:4], others[4:]]))[:4]
+    assert D(x).shape == (8,) and not torch.allclose(alone, mixed, atol=1e-4)
+    D.eval()
+    assert torch.allclose(D(x)[:4], D(torch.cat([x[:4], others[4:]]))[:4], atol=1e-6)
+
+
 def test_dropout_only_in_training_mode():
     D = build_discriminator("mlp-dropout").eval()
     x = torch.randn(4, 784)
@@ -51,7 +66,7 @@ def test_dropout_only_in_training_mode():
 
 
 def test_unknown_discriminator():
-    with pytest.raises(GanlabError, match="accepted: classifier-features, conv, mlp, mlp-dropout"):
+    with pytest.raises(GanlabError, match="accepted: classifier-features, conv, conv-bn, mlp, mlp-dropout, mlp-wide"):
         build_discriminator("resnet")
 
 
@@ -151,7 +166,8 @@ def test_classifier_feature_d_stays_frozen_under_clipping_unrolling_and_a_fitted
 @pytest.mark.parametrize("name, spectral, ac, joint, loss", [
     ("mlp", False, False, True, "ns"), ("conv", False, False, True, "ns"), ("mlp", False, True, True, "ns"),
     ("classifier-features", False, False, True, "ns"), ("mlp", True, False, False, "ns"),
-    ("conv", True, True, False, "ns"), ("mlp", False, False, True, "rpgan"), ("mlp", False, False, True, "hinge")])
+    ("conv", True, True, False, "ns"), ("mlp", False, False, True, "rpgan"), ("mlp", False, False, True, "hinge"),
+    ("conv-bn", False, False, False, "ns")])
 def test_the_d_step_shows_reals_and_fakes_in_one_pass_only_where_that_changes_nothing(name, spectral, ac, joint, loss):
     """A per-sample D (no batch statistics, no state a forward pass changes) sees the reals and the fakes in one pass
     of 2N in D's step: the losses and D's updated weights equal two passes' up to the order of floating-point sums.

@@ -92,6 +92,25 @@ class ConvDiscriminator(nn.Module):
         return out.squeeze(1) if out.shape[1] == 1 else out
 
 
+@register("conv-bn")
+class ConvBNDiscriminator(ConvDiscriminator):
+    """The conv D with DCGAN's batch norm (Radford et al. 2015; the tutorial's rules, shared/seeds 003: "use batchnorm
+    on both G and D"), after every conv but the first, as pytorch/examples' DCGAN D. In training its output for an image
+    depends on the batch's statistics, so reals and fakes go through it in separate passes (each batch normalised on
+    its own, as in DCGAN) and gradient penalties are not per-sample; eval mode uses the running statistics."""
+
+    per_sample = False
+
+    def __init__(self, width: int = 64, d_out: int = 1):
+        super().__init__(width, d_out)
+        self.bn2, self.bn3 = nn.BatchNorm2d(2 * width), nn.BatchNorm2d(4 * width)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.leaky_relu(self.c1(x.reshape(len(x), 1, 28, 28)), 0.2)
+        x = F.leaky_relu(self.bn2(self.c2(x)), 0.2)
+        return F.leaky_relu(self.bn3(self.c3(x)), 0.2).flatten(1)
+
+
 class WithClassHead(nn.Module):
     """A discriminator plus an auxiliary 10-way classifier on its features (AC-GAN style, Odena et al. 2017).
     ``forward`` is the wrapped D's; ``classify`` gives class logits. G stays unconditional."""
