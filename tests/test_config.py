@@ -94,7 +94,7 @@ def test_dump_roundtrip(tmp_path):
     ("optim.betas=0.5", "'optim.betas' = 0.5 is not a valid tuple"),
     ("train.loss=wgan-foo", "'train.loss' = 'wgan-foo' is not accepted; accepted: "),
     ("train.loss=md-gan", "md-gan needs an embedding (d_out >= 2)"),
-    ("model.discriminator=resnet", "accepted: classifier-features, conv, mlp, mlp-dropout"),
+    ("model.discriminator=resnet", "accepted: classifier-features, conv, conv-bn, mlp, mlp-dropout, mlp-wide"),
     ("optim.name=sgd", "accepted: adam, rmsprop"),
     ("train.precision=fp16", "accepted: auto, fp32, bf16"),
     ("train=3", "config section 'train' must be a mapping"),
